@@ -1,0 +1,33 @@
+"""Números escritos como se escreve em português, para o texto do livro."""
+
+from __future__ import annotations
+
+
+def format_number(value: float, digits: int = 2) -> str:
+    """Formata ``value`` com vírgula decimal e ponto de milhar, como em pt-BR.
+
+    Examples
+    --------
+    >>> format_number(1234.5678, 2)
+    '1.234,57'
+    >>> format_number(3e-7, 1)
+    '3,0 × 10⁻⁷'
+    """
+    value = float(value)
+    if value != 0 and (abs(value) < 10 ** (-digits) or abs(value) >= 1e7):
+        mantissa, exponent = f"{value:.{digits}e}".split("e")
+        superscript = str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return f"{mantissa.replace('.', ',')} × 10{superscript}"
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def glue_number(name: str, value: float, digits: int = 2) -> None:
+    """Cola (``myst_nb.glue``) um número formatado em pt-BR para ser citado no texto.
+
+    No texto use ``{glue:md}`nome```; a célula não mostra nada.
+    """
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    glue(name, Markdown(format_number(value, digits)), display=False)
