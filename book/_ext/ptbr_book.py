@@ -1,0 +1,117 @@
+"""Extensão Sphinx local do livro: MathJax servido localmente e referências em português.
+
+* Copia o MathJax 3 (pacote ``django-static-mathjax`` do PyPI) para ``_static/mathjax``,
+  para que as fórmulas apareçam sem acesso à rede. ``mathjax_path`` em ``_config.yml``
+  aponta para essa cópia.
+* Registra o estilo de bibliografia ``ptbr``: o ``unsrt`` do pybtex com "e" no lugar de
+  "and", "Em" no lugar de "In" e as demais palavras em português.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import mathjax
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting import toplevel
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.formatting.unsrt import date, pages
+from pybtex.style.template import (
+    field,
+    first_of,
+    join,
+    names,
+    optional,
+    optional_field,
+    sentence,
+    tag,
+    words,
+)
+
+MATHJAX_SOURCE = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+# O componente tex-chtml e o que ele carrega sob demanda (menu, acessibilidade, fontes).
+MATHJAX_PARTS = ["tex-chtml.js", "a11y", "input", "output", "sre", "ui"]
+
+
+class PortugueseStyle(UnsrtStyle):
+    """Estilo ``unsrt`` com as palavras fixas em português."""
+
+    default_sorting_style = "author_year_title"
+
+    def format_names(self, role, as_sentence=True):
+        formatted = names(role, sep=", ", sep2=" e ", last_sep=" e ")
+        return sentence[formatted] if as_sentence else formatted
+
+    def get_article_template(self, e):
+        volume_and_pages = first_of[
+            optional[join[field("volume"), optional["(", field("number"), ")"], ":", pages]],
+            words["páginas", pages],
+        ]
+        return toplevel[
+            self.format_names("author"),
+            self.format_title(e, "title"),
+            sentence[tag("em")[field("journal")], optional[volume_and_pages], date],
+            sentence[optional_field("note")],
+            self.format_web_refs(e),
+        ]
+
+    def get_inproceedings_template(self, e):
+        return toplevel[
+            sentence[self.format_names("author")],
+            self.format_title(e, "title"),
+            words[
+                "Em",
+                sentence[
+                    self.format_btitle(e, "booktitle", as_sentence=False),
+                    optional[words["páginas", pages]],
+                ],
+                self.format_address_organization_publisher_date(e),
+            ],
+            sentence[optional_field("note")],
+            self.format_web_refs(e),
+        ]
+
+    def get_incollection_template(self, e):
+        return toplevel[
+            sentence[self.format_names("author")],
+            self.format_title(e, "title"),
+            words[
+                "Em",
+                sentence[
+                    self.format_btitle(e, "booktitle", as_sentence=False),
+                    optional[words["páginas", pages]],
+                ],
+            ],
+            sentence[optional_field("publisher"), date],
+            self.format_web_refs(e),
+        ]
+
+    def get_book_template(self, e):
+        return toplevel[
+            self.format_author_or_editor(e),
+            self.format_btitle(e, "title"),
+            sentence[field("publisher"), optional_field("address"), date],
+            sentence[optional_field("note")],
+            self.format_web_refs(e),
+        ]
+
+
+def copy_mathjax(app, exception) -> None:
+    """Ao fim de um build HTML bem-sucedido, copia o MathJax para ``_static/mathjax``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / "mathjax"
+    target.mkdir(parents=True, exist_ok=True)
+    for part in MATHJAX_PARTS:
+        source = MATHJAX_SOURCE / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target / part)
+
+
+def setup(app):
+    register_plugin("pybtex.style.formatting", "ptbr", PortugueseStyle)
+    app.connect("build-finished", copy_mathjax)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
