@@ -1,0 +1,36 @@
+# Os dois comandos do livro (ver README.md):
+#   make book   cria o ambiente, se preciso, e gera o livro HTML em _build/html
+#   make test   cria o ambiente, se preciso, e roda todos os testes
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JB_FLAGS := -W -n --keep-going
+
+.PHONY: setup book test lint format clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "Livro gerado: abra _build/html/index.html no navegador."
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: book lint
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env
+
+clean:
+	rm -rf _build
