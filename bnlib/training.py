@@ -1,0 +1,153 @@
+"""Redes pequenas e um laço de treino determinístico, usados pelos capítulos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+
+
+def make_mlp(
+    sizes: Sequence[int],
+    activation: str = "relu",
+    norm: Callable[[int], nn.Module] | None = None,
+    norm_after_activation: bool = False,
+) -> nn.Sequential:
+    """Perceptron de várias camadas: ``Linear → [norm] → ativação`` em cada camada oculta.
+
+    Parameters
+    ----------
+    sizes : sequência de int
+        ``[entrada, oculta_1, ..., oculta_k, saída]``; a última camada não tem ativação.
+    activation : {"relu", "sigmoid", "tanh"}
+    norm : função ``num_features -> nn.Module``, opcional
+        Por exemplo ``torch.nn.BatchNorm1d`` ou ``bnlib.nn.BatchNorm1d``. ``None``: sem
+        normalização.
+    norm_after_activation : bool
+        ``False`` (padrão, como no artigo original): ``Linear → norm → ativação``;
+        ``True``: ``Linear → ativação → norm``.
+
+    Returns
+    -------
+    nn.Sequential
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"make_mlp: `activation` deve ser uma de {sorted(ACTIVATIONS)}; "
+            f"recebido {activation!r}."
+        )
+    if len(sizes) < 2:
+        raise ValueError(
+            f"make_mlp: `sizes` precisa de pelo menos a entrada e a saída; recebido {sizes!r}."
+        )
+    layers: list[nn.Module] = []
+    for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
+        layers.append(nn.Linear(fan_in, fan_out))
+        block = [ACTIVATIONS[activation]()]
+        if norm is not None:
+            block.insert(len(block) if norm_after_activation else 0, norm(fan_out))
+        layers.extend(block)
+    layers.append(nn.Linear(sizes[-2], sizes[-1]))
+    return nn.Sequential(*layers)
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> float:
+    """Fração de acertos de ``model`` em ``(x, y)``, no modo de avaliação.
+
+    O modo do modelo (``train``/``eval``) é restaurado ao final.
+    """
+    was_training = model.training
+    model.eval()
+    correct = 0
+    for start in range(0, len(y), batch_size):
+        logits = model(x[start : start + batch_size])
+        correct += (logits.argmax(dim=1) == y[start : start + batch_size]).sum().item()
+    model.train(was_training)
+    return correct / len(y)
+
+
+def train_classifier(
+    model: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    optimizer: str = "sgd",
+    x_eval: torch.Tensor | None = None,
+    y_eval: torch.Tensor | None = None,
+    eval_every: int = 100,
+    seed: int = 0,
+    on_step: Callable[[int, nn.Module], None] | None = None,
+) -> dict[str, list[float]]:
+    """Treina um classificador com entropia cruzada e mini-lotes sorteados com semente.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Recebe ``x`` de shape (B, ...) e devolve *logits* de shape (B, classes).
+    x_train : Tensor, shape (N, ...)
+    y_train : Tensor, shape (N,), int64
+    steps : int
+        Número de passos (mini-lotes) de treino.
+    batch_size : int
+    lr : float
+        Taxa de aprendizado.
+    optimizer : {"sgd", "adam"}
+    x_eval, y_eval : Tensor, opcional
+        Dados de avaliação, medidos a cada ``eval_every`` passos e ao final.
+    seed : int
+        Semente da ordem dos mini-lotes.
+    on_step : função ``(passo, modelo) -> None``, opcional
+        Chamada depois de cada passo (para registrar estatísticas, por exemplo).
+
+    Returns
+    -------
+    history : dict
+        ``"loss"``: a perda de cada passo (``nan`` se divergiu); ``"eval_step"`` e
+        ``"eval_accuracy"``: os passos avaliados e a acurácia em cada um. Se a perda deixar
+        de ser finita, o treino para e ``"diverged"`` fica ``[1.0]``.
+    """
+    optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
+    if optimizer not in optimizers:
+        raise ValueError(
+            f"train_classifier: `optimizer` deve ser um de {sorted(optimizers)}; "
+            f"recebido {optimizer!r}."
+        )
+    if len(x_train) != len(y_train):
+        raise ValueError(
+            f"train_classifier: `x_train` tem {len(x_train)} exemplos e `y_train` tem "
+            f"{len(y_train)}; devem ter o mesmo número."
+        )
+    opt = optimizers[optimizer](model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    loss_fn = nn.CrossEntropyLoss()
+    history: dict[str, list[float]] = {
+        "loss": [],
+        "eval_step": [],
+        "eval_accuracy": [],
+        "diverged": [0.0],
+    }
+    evaluate = x_eval is not None and y_eval is not None
+    model.train()
+    for step in range(1, steps + 1):
+        index = torch.randint(len(y_train), (batch_size,), generator=generator)
+        loss = loss_fn(model(x_train[index]), y_train[index])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        history["loss"].append(loss.item())
+        if on_step is not None:
+            on_step(step, model)
+        if not np.isfinite(history["loss"][-1]):
+            history["diverged"] = [1.0]
+            break
+        if evaluate and (step % eval_every == 0 or step == steps):
+            history["eval_step"].append(step)
+            history["eval_accuracy"].append(accuracy(model, x_eval, y_eval))
+    return history

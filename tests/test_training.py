@@ -1,0 +1,62 @@
+"""Redes, laço de treino e dados: formas, determinismo e erros."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from bnlib import nn as bnn
+from bnlib.data import load_mnist
+from bnlib.training import accuracy, make_mlp, train_classifier
+
+
+def test_make_mlp_layout():
+    model = make_mlp([4, 8, 8, 3], activation="tanh", norm=bnn.BatchNorm1d)
+    kinds = [type(layer).__name__ for layer in model]
+    assert kinds == ["Linear", "BatchNorm1d", "Tanh"] * 2 + ["Linear"]
+    after = make_mlp([4, 8, 3], norm=nn.BatchNorm1d, norm_after_activation=True)
+    assert [type(layer).__name__ for layer in after] == ["Linear", "ReLU", "BatchNorm1d", "Linear"]
+
+
+def test_make_mlp_errors():
+    with pytest.raises(ValueError, match="`activation`"):
+        make_mlp([2, 3], activation="gelu")
+    with pytest.raises(ValueError, match="`sizes`"):
+        make_mlp([2])
+
+
+def test_training_is_deterministic_and_learns():
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.normal(size=(512, 2)).astype(np.float32))
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = make_mlp([2, 16, 2], norm=bnn.BatchNorm1d)
+        runs.append(train_classifier(model, x, y, 200, 32, 0.1, x_eval=x, y_eval=y, eval_every=50))
+    assert runs[0]["loss"] == runs[1]["loss"]
+    assert runs[0]["eval_step"] == [50, 100, 150, 200]
+    assert runs[0]["eval_accuracy"][-1] > 0.95
+    assert accuracy(model, x, y) == runs[1]["eval_accuracy"][-1]
+
+
+def test_divergence_stops_training():
+    x = torch.randn(64, 2)
+    y = torch.zeros(64, dtype=torch.long)
+    model = make_mlp([2, 8, 2])
+    history = train_classifier(model, x, y, steps=50, batch_size=8, lr=1e30)
+    assert history["diverged"] == [1.0]
+    assert len(history["loss"]) < 50
+
+
+def test_mnist_ships_offline():
+    train = load_mnist("train", n=100)
+    test = load_mnist("test")
+    assert train.x.shape == (100, 784) and train.x.dtype == np.float32
+    assert test.x.shape == (10000, 784) and test.y.dtype == np.int64
+    assert 0 <= train.x.min() and train.x.max() < 1
+    assert set(np.unique(test.y)) == set(range(10))
+    with pytest.raises(ValueError, match="`split`"):
+        load_mnist("treino")
+    with pytest.raises(ValueError, match="`n`"):
+        load_mnist("test", n=0)
