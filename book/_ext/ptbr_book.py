@@ -3,12 +3,15 @@
 * Copia o MathJax 3 (pacote ``django-static-mathjax`` do PyPI) para ``_static/mathjax``,
   para que as fórmulas apareçam sem acesso à rede. ``mathjax_path`` em ``_config.yml``
   aponta para essa cópia.
+* Remove um script duplicado que o Jupyter Book 1.0 põe em toda página.
 * Registra o estilo de bibliografia ``ptbr``: o ``unsrt`` do pybtex com "e" no lugar de
-  "and", "Em" no lugar de "In" e as demais palavras em português.
+  "and", "Em" no lugar de "In" e as demais palavras em português; e o estilo de citação
+  ``author_year_ptbr``, com "e" entre os autores citados no texto.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -28,6 +31,9 @@ from pybtex.style.template import (
     tag,
     words,
 )
+from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
+from sphinxcontrib.bibtex.style.referencing import PersonStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
 MATHJAX_SOURCE = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 # O componente tex-chtml e o que ele carrega sob demanda (menu, acessibilidade, fontes).
@@ -97,6 +103,17 @@ class PortugueseStyle(UnsrtStyle):
         ]
 
 
+def _portuguese_persons() -> PersonStyle:
+    return PersonStyle(sep2=" e ", last_sep=" e ")
+
+
+@dataclasses.dataclass
+class PortugueseAuthorYearStyle(AuthorYearReferenceStyle):
+    """Citações autor-ano no texto com "e" entre os autores: "Ioffe e Szegedy (2015)"."""
+
+    person: PersonStyle = dataclasses.field(default_factory=_portuguese_persons)
+
+
 def copy_mathjax(app, exception) -> None:
     """Ao fim de um build HTML bem-sucedido, copia o MathJax para ``_static/mathjax``."""
     if exception is not None or app.builder.format != "html":
@@ -111,7 +128,32 @@ def copy_mathjax(app, exception) -> None:
             shutil.copy2(source, target / part)
 
 
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Remove scripts repetidos no ``<head>``.
+
+    O Jupyter Book 1.0 inclui duas vezes o script de configuração do sphinx-thebe, e o
+    navegador acusa "Identifier 'THEBE_JS_URL' has already been declared" em toda página.
+    """
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        # A prioridade não conta: o mesmo script com prioridades diferentes é repetido.
+        attributes = sorted(getattr(script, "attributes", {}).items())
+        key = (getattr(script, "filename", str(script)) or "", repr(attributes))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
 def setup(app):
     register_plugin("pybtex.style.formatting", "ptbr", PortugueseStyle)
+    register_bibtex_plugin(
+        "sphinxcontrib.bibtex.style.referencing", "author_year_ptbr", PortugueseAuthorYearStyle
+    )
     app.connect("build-finished", copy_mathjax)
+    # Antes dos outros: o evento para no primeiro tratador que devolve um valor.
+    app.connect("html-page-context", drop_duplicate_scripts, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
