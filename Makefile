@@ -32,7 +32,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: book lint
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -n 2 --dist loadfile
 
 clean:
 	rm -rf _build

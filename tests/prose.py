@@ -15,7 +15,7 @@ _PATTERNS = [
     re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.DOTALL),
     re.compile(r"(?<!\\)\$[^$\n]+\$"),  # matemática no texto
     re.compile(r"\{[\w:-]+\}`[^`]*`"),  # papéis MyST: {cite:t}`...`, {glue:md}`...`
-    re.compile(r"`[^`\n]*`"),  # código no texto
+    re.compile(r"`[^`]*`"),  # código no texto (pode quebrar a linha)
     re.compile(r"<[^>\n]+>"),  # HTML
     re.compile(r"https?://\S+"),
     re.compile(r"\]\([^)]*\)"),  # destino de links markdown
