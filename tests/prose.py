@@ -13,7 +13,7 @@ _PATTERNS = [
     re.compile(r"```.*?```", re.DOTALL),  # blocos de código
     re.compile(r"\$\$.*?\$\$", re.DOTALL),  # matemática em destaque
     re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.DOTALL),
-    re.compile(r"(?<!\\)\$[^$\n]+\$"),  # matemática no texto
+    re.compile(r"(?<!\\)\$(?:(?!\n\s*\n)[^$])+\$"),  # matemática no texto (pode quebrar a linha)
     re.compile(r"\{[\w:-]+\}`[^`]*`"),  # papéis MyST: {cite:t}`...`, {glue:md}`...`
     re.compile(r"`[^`]*`"),  # código no texto (pode quebrar a linha)
     re.compile(r"<[^>\n]+>"),  # HTML
