@@ -1,0 +1,112 @@
+"""Percentis da entrada de uma unidade ao longo do treino (a Figura 1 de Ioffe e Szegedy)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class PercentileRecorder:
+    """Registra percentis da saída de uma camada, para uma unidade, durante o treino.
+
+    Use como ``on_step`` de :func:`bnlib.training.train_classifier`: a cada ``every`` passos
+    o modelo processa um conjunto fixo de exemplos (``probe``) em modo de avaliação, sem
+    gradiente, e guardamos os percentis ``q`` dos valores da coluna ``unit`` na saída de
+    ``layer``. Em modo de avaliação a BN usa as estatísticas acumuladas e não as altera.
+
+    Parameters
+    ----------
+    layer : nn.Module
+        A camada cuja saída é observada (por exemplo, a ``Linear`` ou a BN que alimenta
+        uma sigmoide).
+    unit : int
+        A coluna observada na saída de ``layer``, de shape (N, D).
+    probe : Tensor, shape (N, ...)
+        Exemplos fixos passados pelo modelo a cada registro.
+    every : int
+        Intervalo, em passos, entre dois registros.
+    q : sequência de float
+        Percentis, entre 0 e 100.
+
+    Attributes
+    ----------
+    steps : list of int
+        Os passos registrados.
+    values : ndarray, shape (len(steps), len(q))
+        Os percentis em cada passo registrado.
+    """
+
+    def __init__(
+        self,
+        layer: nn.Module,
+        unit: int,
+        probe: torch.Tensor,
+        every: int = 50,
+        q: Sequence[float] = (15.0, 50.0, 85.0),
+    ) -> None:
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(
+                f"PercentileRecorder: `every` deve ser um inteiro >= 1; recebido {every!r}."
+            )
+        q = tuple(float(v) for v in q)
+        if not q or any(not 0.0 <= v <= 100.0 for v in q):
+            raise ValueError(
+                f"PercentileRecorder: `q` deve ter percentis entre 0 e 100; recebido {q!r}."
+            )
+        if not isinstance(unit, int) or unit < 0:
+            raise ValueError(
+                f"PercentileRecorder: `unit` deve ser um inteiro >= 0; recebido {unit!r}."
+            )
+        self.layer = layer
+        self.unit = unit
+        self.probe = probe
+        self.every = every
+        self.q = q
+        self.steps: list[int] = []
+        self._rows: list[np.ndarray] = []
+
+    @property
+    def values(self) -> np.ndarray:
+        """Percentis registrados, shape (len(steps), len(q))."""
+        return np.array(self._rows).reshape(len(self._rows), len(self.q))
+
+    @torch.no_grad()
+    def layer_outputs(self, model: nn.Module) -> np.ndarray:
+        """A saída de ``layer`` para ``probe``, em modo de avaliação, shape (N, D)."""
+        captured: list[torch.Tensor] = []
+        handle = self.layer.register_forward_hook(lambda mod, inp, out: captured.append(out))
+        was_training = model.training
+        model.eval()
+        try:
+            model(self.probe)
+        finally:
+            handle.remove()
+            model.train(was_training)
+        if not captured:
+            raise RuntimeError(
+                "PercentileRecorder: a camada `layer` não foi usada no passo direto do modelo; "
+                "passe uma camada que pertença ao modelo treinado."
+            )
+        out = captured[0]
+        if out.ndim != 2 or not 0 <= self.unit < out.shape[1]:
+            raise ValueError(
+                f"PercentileRecorder: `unit`={self.unit} não existe na saída de `layer`, de "
+                f"shape {tuple(out.shape)}; esperado shape (N, D) com 0 <= unit < D."
+            )
+        return out.detach().cpu().numpy().astype(np.float64)
+
+    def unit_inputs(self, model: nn.Module) -> np.ndarray:
+        """Os valores da coluna ``unit`` na saída de ``layer`` para ``probe``, shape (N,)."""
+        return self.layer_outputs(model)[:, self.unit]
+
+    def record(self, step: int, model: nn.Module) -> None:
+        """Registra os percentis agora, rotulados com ``step``."""
+        self.steps.append(int(step))
+        self._rows.append(np.percentile(self.unit_inputs(model), self.q))
+
+    def __call__(self, step: int, model: nn.Module) -> None:
+        if step % self.every == 0:
+            self.record(step, model)
