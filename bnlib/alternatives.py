@@ -1,0 +1,463 @@
+"""Alternativas à normalização em lote, em numpy: camada, instância, grupo e renormalização.
+
+Todas normalizam ``x`` com uma média e uma variância e depois aplicam uma escala
+``gamma`` e um deslocamento ``beta`` por atributo (ou canal). O que muda é **sobre quais
+valores** se calculam as estatísticas:
+
+* normalização de grupo (*group normalization*, GN): para **cada exemplo**, sobre um grupo
+  de ``C / G`` canais e todas as posições ``H × W``;
+* normalização de camada (*layer normalization*, LN): GN com um grupo só, isto é, cada
+  exemplo sobre todos os seus atributos (ou canais e posições);
+* normalização de instância (*instance normalization*, IN): GN com um canal por grupo, isto
+  é, cada canal de cada exemplo sobre as suas posições ``H × W``;
+* renormalização em lote (*batch renormalization*): a BN do mini-lote corrigida por ``r`` e
+  ``d``, que a aproximam das estatísticas acumuladas.
+
+Nas três primeiras nada depende dos outros exemplos do mini-lote: o treino e a inferência
+fazem a mesma conta, e um lote de um exemplo é válido. Como na BN, a variância é a
+**enviesada** (divide pelo número de valores) e o tipo da saída é o da entrada.
+
+Este módulo não importa torch.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from bnlib import validation
+from bnlib.batchnorm import (
+    BatchNormCache,
+    batch_statistics,
+    batchnorm_backward,
+    reduction_axes,
+    update_running_stats,
+)
+
+
+class NormCache(NamedTuple):
+    """O que o passo direto das normalizações por exemplo guarda para a retropropagação.
+
+    Attributes
+    ----------
+    x_hat : ndarray, shape igual à de ``x``
+        Entrada normalizada.
+    inv_std : ndarray, shape (N, G)
+        ``1 / sqrt(var + eps)`` por exemplo e grupo.
+    gamma : ndarray, shape (C,)
+        Escala usada no passo direto.
+    mean, var : ndarray, shape (N, G)
+        Média e variância enviesada de cada exemplo em cada grupo.
+    num_groups : int
+        G, o número de grupos.
+    count : int
+        Número de valores por grupo, ``(C / G) · H · W``.
+    """
+
+    x_hat: np.ndarray
+    inv_std: np.ndarray
+    gamma: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    num_groups: int
+    count: int
+
+
+def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
+    """Dá a um vetor (C,) o shape que se propaga (*broadcast*) sobre ``x``."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _checked_input(x, where: str) -> np.ndarray:
+    x = validation.as_float_array(x, "x", where)
+    validation.check_layout(x, "x", where)
+    validation.check_finite(x, "x", where)
+    return x
+
+
+def _check_groups(num_groups, num_channels: int, shape: tuple[int, ...], where: str) -> int:
+    if (
+        isinstance(num_groups, bool)
+        or not isinstance(num_groups, int | np.integer)
+        or num_groups < 1
+        or num_channels % num_groups != 0
+    ):
+        raise ValueError(
+            f"{where}: o argumento `num_groups` deve ser um inteiro positivo que divide o "
+            f"número de canais C = {num_channels} (`x` tem shape {tuple(shape)}); "
+            f"recebido {num_groups!r}."
+        )
+    return int(num_groups)
+
+
+def group_norm_forward(
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    num_groups: int,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, NormCache]:
+    """Passo direto da normalização de grupo (igual no treino e na inferência).
+
+    Os C canais são divididos em ``num_groups`` grupos consecutivos de ``C / G`` canais;
+    cada exemplo é normalizado em cada grupo com a média e a variância dos
+    ``(C / G) · H · W`` valores do grupo.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C) ou (N, C, H, W)
+        float32 ou float64. Qualquer N ≥ 1.
+    gamma, beta : ndarray, shape (C,)
+        Escala e deslocamento, um por canal.
+    num_groups : int
+        G, divisor de C. ``G = 1`` é a normalização de camada; ``G = C``, a de instância.
+    eps : float
+        Somado à variância antes da raiz.
+
+    Returns
+    -------
+    y : ndarray, shape e dtype de ``x``
+    cache : NormCache
+        Para :func:`group_norm_backward`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Entradas com shape, dtype ou valores inválidos, ou ``num_groups`` que não divide C.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 3.0, 10.0, 30.0]])
+    >>> y, _ = group_norm_forward(x, np.ones(4), np.zeros(4), num_groups=2)
+    >>> np.round(y, 3)
+    array([[-1.,  1., -1.,  1.]])
+    """
+    where = "group_norm_forward"
+    x = _checked_input(x, where)
+    return _group_norm_forward(x, gamma, beta, num_groups, eps, where)
+
+
+def _group_norm_forward(x, gamma, beta, num_groups, eps, where):
+    n, c = x.shape[:2]
+    gamma = validation.check_feature_vector(gamma, "gamma", c, x.dtype, where)
+    beta = validation.check_feature_vector(beta, "beta", c, x.dtype, where)
+    eps = validation.check_eps(eps, where)
+    g = _check_groups(num_groups, c, x.shape, where)
+    grouped = x.reshape(n, g, -1)
+    count = grouped.shape[2]
+    mean = grouped.mean(axis=2, keepdims=True)
+    centered = grouped - mean
+    correction = centered.mean(axis=2, keepdims=True)  # corrige o arredondamento da média
+    centered -= correction
+    var = np.mean(centered * centered, axis=2, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (centered * inv_std).reshape(x.shape)
+    y = _per_channel(gamma, x.ndim) * x_hat + _per_channel(beta, x.ndim)
+    cache = NormCache(
+        x_hat,
+        inv_std[:, :, 0],
+        gamma,
+        (mean + correction)[:, :, 0],
+        var[:, :, 0],
+        g,
+        count,
+    )
+    return y, cache
+
+
+def group_norm_backward(
+    dy: np.ndarray, cache: NormCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Retropropagação da normalização de grupo (e de camada e de instância), forma fechada.
+
+    É a fórmula da BN aplicada a cada par (exemplo, grupo), com M valores por grupo e
+    ``g = dy · gamma`` o gradiente em relação a ``x_hat``::
+
+        dbeta  = Σ_{n,h,w} dy
+        dgamma = Σ_{n,h,w} dy · x_hat
+        dx     = 1 / (M · sqrt(var + eps)) · (M · g - Σ_grupo g - x_hat · Σ_grupo g · x_hat)
+
+    Parameters
+    ----------
+    dy : ndarray, shape igual à de ``x``
+        Gradiente da perda em relação à saída ``y``.
+    cache : NormCache
+        Devolvido por :func:`group_norm_forward`, :func:`layer_norm_forward` ou
+        :func:`instance_norm_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape e dtype de ``x``
+    dgamma, dbeta : ndarray, shape (C,)
+    """
+    where = "group_norm_backward"
+    if not isinstance(cache, NormCache):
+        raise TypeError(
+            f"{where}: o argumento `cache` deve ser o segundo valor devolvido por "
+            f"`group_norm_forward`, `layer_norm_forward` ou `instance_norm_forward`; "
+            f"recebido um objeto do tipo {type(cache).__name__}."
+        )
+    x_hat = cache.x_hat
+    dy = validation.as_float_array(dy, "dy", where)
+    validation.check_same_shape(dy, "dy", x_hat.shape, where)
+    validation.check_finite(dy, "dy", where)
+    dy = dy.astype(x_hat.dtype, copy=False)
+
+    channel_axes = (0,) + tuple(range(2, x_hat.ndim))
+    dbeta = dy.sum(axis=channel_axes)
+    dgamma = (dy * x_hat).sum(axis=channel_axes)
+
+    n = x_hat.shape[0]
+    g = cache.num_groups
+    m = cache.count
+    dx_hat = (dy * _per_channel(cache.gamma, x_hat.ndim)).reshape(n, g, m)
+    x_hat_g = x_hat.reshape(n, g, m)
+    sum_dx_hat = dx_hat.sum(axis=2, keepdims=True)
+    sum_dx_hat_x_hat = (dx_hat * x_hat_g).sum(axis=2, keepdims=True)
+    dx = (cache.inv_std[:, :, None] / m) * (m * dx_hat - sum_dx_hat - x_hat_g * sum_dx_hat_x_hat)
+    return dx.reshape(x_hat.shape), dgamma, dbeta
+
+
+def layer_norm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
+) -> tuple[np.ndarray, NormCache]:
+    """Passo direto da normalização de camada: cada exemplo sobre todos os seus valores.
+
+    Para ``x`` de shape (N, D) é o mesmo que ``torch.nn.LayerNorm(D)``. Para (N, C, H, W)
+    normaliza cada exemplo sobre C, H e W juntos, com ``gamma`` e ``beta`` por canal, como
+    no artigo da normalização de grupo (``torch.nn.GroupNorm(1, C)``).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D) ou (N, C, H, W)
+    gamma, beta : ndarray, shape (D,) ou (C,)
+    eps : float
+
+    Returns
+    -------
+    y : ndarray, shape e dtype de ``x``
+    cache : NormCache
+        Para :func:`layer_norm_backward`.
+    """
+    where = "layer_norm_forward"
+    x = _checked_input(x, where)
+    return _group_norm_forward(x, gamma, beta, 1, eps, where)
+
+
+def layer_norm_backward(
+    dy: np.ndarray, cache: NormCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Retropropagação da normalização de camada; ver :func:`group_norm_backward`.
+
+    Returns
+    -------
+    dx : ndarray, shape de ``x``
+    dgamma, dbeta : ndarray, shape (D,) ou (C,)
+    """
+    return group_norm_backward(dy, cache)
+
+
+def instance_norm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
+) -> tuple[np.ndarray, NormCache]:
+    """Passo direto da normalização de instância: cada canal de cada exemplo sobre H × W.
+
+    O mesmo que ``torch.nn.InstanceNorm2d(C, affine=True)`` no modo de treino (sem
+    estatísticas acumuladas).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+        Com H · W ≥ 2: um único valor por canal teria variância zero.
+    gamma, beta : ndarray, shape (C,)
+    eps : float
+
+    Returns
+    -------
+    y : ndarray, shape e dtype de ``x``
+    cache : NormCache
+        Para :func:`instance_norm_backward`.
+    """
+    where = "instance_norm_forward"
+    x = validation.as_float_array(x, "x", where)
+    if x.ndim != 4 or x.shape[2] * x.shape[3] < 2:
+        raise ValueError(
+            f"{where}: o argumento `x` deve ter 4 dimensões (N, C, H, W) com H · W ≥ 2, "
+            f"porque cada canal é normalizado sobre as suas posições; recebido shape "
+            f"{tuple(x.shape)}."
+        )
+    validation.check_finite(x, "x", where)
+    return _group_norm_forward(x, gamma, beta, x.shape[1], eps, where)
+
+
+def instance_norm_backward(
+    dy: np.ndarray, cache: NormCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Retropropagação da normalização de instância; ver :func:`group_norm_backward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dgamma, dbeta : ndarray, shape (C,)
+    """
+    return group_norm_backward(dy, cache)
+
+
+class BatchRenormCache(NamedTuple):
+    """O que o passo direto da renormalização em lote devolve além da saída.
+
+    Attributes
+    ----------
+    bn : BatchNormCache
+        O cache da BN comum deste mini-lote (``x_hat`` do mini-lote, média, variância).
+    r : ndarray, shape (F,)
+        ``clip(sigma_lote / sigma_acumulado, 1/rmax, rmax)``, tratado como constante.
+    d : ndarray, shape (F,)
+        ``clip((media_lote - media_acumulada) / sigma_acumulado, -dmax, dmax)``, constante.
+    running_mean, running_var : ndarray, shape (F,)
+        As estatísticas acumuladas **atualizadas** com este mini-lote.
+    """
+
+    bn: BatchNormCache
+    r: np.ndarray
+    d: np.ndarray
+    running_mean: np.ndarray
+    running_var: np.ndarray
+
+
+def batch_renorm_forward(
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    rmax: float = 3.0,
+    dmax: float = 5.0,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, BatchRenormCache]:
+    """Passo direto da renormalização em lote (Ioffe, 2017), no modo de treino.
+
+    Com ``sigma = sqrt(var + eps)`` e as estatísticas acumuladas ``mu``, ``sigma_acc``::
+
+        r     = clip(sigma_lote / sigma_acc, 1/rmax, rmax)
+        d     = clip((mu_lote - mu) / sigma_acc, -dmax, dmax)
+        x_hat = (x - mu_lote) / sigma_lote · r + d
+        y     = gamma · x_hat + beta
+
+    Sem o corte, ``x_hat = (x - mu) / sigma_acc``: o treino usaria as estatísticas
+    acumuladas, as mesmas da inferência. ``r`` e ``d`` não recebem gradiente. Com
+    ``rmax = 1`` e ``dmax = 0`` a saída é a da BN comum.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D) ou (N, C, H, W)
+    gamma, beta, running_mean, running_var : ndarray, shape (F,)
+        F = D ou C. ``running_var`` guarda a variância não enviesada, como no PyTorch.
+    rmax : float
+        ≥ 1; o corte de ``r`` é ``[1/rmax, rmax]``.
+    dmax : float
+        ≥ 0; o corte de ``d`` é ``[-dmax, dmax]``.
+    momentum : float
+        Peso do mini-lote novo nas estatísticas acumuladas (convenção do PyTorch).
+    eps : float
+
+    Returns
+    -------
+    y : ndarray, shape e dtype de ``x``
+    cache : BatchRenormCache
+        Com ``r``, ``d`` e as estatísticas acumuladas novas (as de entrada não mudam).
+    """
+    where = "batch_renorm_forward"
+    x = _checked_input(x, where)
+    f = x.shape[1]
+    gamma = validation.check_feature_vector(gamma, "gamma", f, x.dtype, where)
+    beta = validation.check_feature_vector(beta, "beta", f, x.dtype, where)
+    running_mean = validation.check_feature_vector(running_mean, "running_mean", f, x.dtype, where)
+    running_var = validation.check_feature_vector(running_var, "running_var", f, x.dtype, where)
+    eps = validation.check_eps(eps, where)
+    validation.check_momentum(momentum, where)
+    if momentum is None:
+        raise ValueError(f"{where}: o argumento `momentum` deve ser um número em [0, 1].")
+    if not np.isfinite(rmax) or rmax < 1:
+        raise ValueError(f"{where}: o argumento `rmax` deve ser ≥ 1; recebido {rmax!r}.")
+    if not np.isfinite(dmax) or dmax < 0:
+        raise ValueError(f"{where}: o argumento `dmax` deve ser ≥ 0; recebido {dmax!r}.")
+    count = x.size // f
+    validation.check_values_per_feature(count, x.shape, where)
+
+    mean, var = batch_statistics(x)
+    sigma_batch = np.sqrt(var + eps)
+    sigma_running = np.sqrt(running_var + eps)
+    r = np.clip(sigma_batch / sigma_running, 1.0 / rmax, rmax)
+    d = np.clip((mean - running_mean) / sigma_running, -dmax, dmax)
+    inv_std = 1.0 / sigma_batch
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    x_hat_batch = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+    y = gamma.reshape(shape) * (x_hat_batch * r.reshape(shape) + d.reshape(shape))
+    y = y + beta.reshape(shape)
+    bn_cache = BatchNormCache(x_hat_batch, inv_std, gamma, mean, var, count)
+    new_mean, new_var = update_running_stats(running_mean, running_var, bn_cache, momentum)
+    return y, BatchRenormCache(bn_cache, r, d, new_mean, new_var)
+
+
+def batch_renorm_backward(
+    dy: np.ndarray, cache: BatchRenormCache
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Retropropagação da renormalização em lote, com ``r`` e ``d`` constantes.
+
+    Como ``y = (gamma · r) · x_hat_lote + gamma · d + beta``, o gradiente em relação a ``x``
+    é o da BN com escala ``gamma · r``.
+
+    Returns
+    -------
+    dx : ndarray, shape de ``x``
+    dgamma, dbeta : ndarray, shape (F,)
+    """
+    where = "batch_renorm_backward"
+    if not isinstance(cache, BatchRenormCache):
+        raise TypeError(
+            f"{where}: o argumento `cache` deve ser o segundo valor devolvido por "
+            f"`batch_renorm_forward`; recebido um objeto do tipo {type(cache).__name__}."
+        )
+    bn = cache.bn
+    scaled = bn._replace(gamma=bn.gamma * cache.r)
+    dx, dgamma_scaled, dbeta = batchnorm_backward(dy, scaled)
+    axes = reduction_axes(bn.x_hat.ndim)
+    dy = np.asarray(dy, dtype=bn.x_hat.dtype)
+    dgamma = dgamma_scaled * cache.r + dy.sum(axis=axes) * cache.d
+    return dx, dgamma, dbeta
+
+
+def renorm_limits(
+    step: int,
+    warmup_steps: int,
+    ramp_steps: int,
+    rmax_final: float = 3.0,
+    dmax_final: float = 5.0,
+) -> tuple[float, float]:
+    """Os limites ``(rmax, dmax)`` no passo ``step``, com aquecimento e rampa linear.
+
+    Até ``warmup_steps`` vale ``(1, 0)``, isto é, BN comum, enquanto as estatísticas
+    acumuladas ainda não são confiáveis; depois os limites crescem linearmente em
+    ``ramp_steps`` passos até ``(rmax_final, dmax_final)``, o esquema de
+    Ioffe (2017), que usa ``rmax`` 1 → 3 e ``dmax`` 0 → 5.
+
+    Examples
+    --------
+    >>> renorm_limits(0, 100, 100), renorm_limits(150, 100, 100), renorm_limits(999, 100, 100)
+    ((1.0, 0.0), (2.0, 2.5), (3.0, 5.0))
+    """
+    if warmup_steps < 0 or ramp_steps < 0:
+        raise ValueError(
+            f"renorm_limits: `warmup_steps` e `ramp_steps` devem ser ≥ 0; recebidos "
+            f"{warmup_steps!r} e {ramp_steps!r}."
+        )
+    if step <= warmup_steps:
+        fraction = 0.0
+    elif ramp_steps == 0:
+        fraction = 1.0
+    else:
+        fraction = min(1.0, (step - warmup_steps) / ramp_steps)
+    return 1.0 + fraction * (rmax_final - 1.0), fraction * dmax_final
