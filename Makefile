@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: setup book test lint format clean
+.PHONY: setup book livro-aluno test lint format clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ setup: $(STAMP)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Livro gerado: abra _build/html/index.html no navegador."
+
+# Edição do aluno: o mesmo livro sem as soluções dos exercícios, em _build/aluno/_build/html.
+livro-aluno: book
+	EDICAO_DO_LIVRO=aluno $(BIN)/jupyter-book build . $(JB_FLAGS) --path-output _build/aluno
+	@echo "Edição do aluno gerada: abra _build/aluno/_build/html/index.html no navegador."
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

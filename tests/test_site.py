@@ -1,13 +1,16 @@
 """O livro gerado: idioma, links internos, referências e tempo de execução dos cadernos."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import BUILD
+from conftest import BUILD, ROOT
 
 NOTEBOOK_BUDGET_S = 60.0
 BOOK_BUDGET_S = 300.0
@@ -94,3 +97,23 @@ def test_every_notebook_ran_within_budget():
     assert all(row["succeeded"] for row in runtimes.values())
     total = sum(row["runtime_s"] for row in runtimes.values())
     assert total <= BOOK_BUDGET_S, f"os cadernos somam {total:.0f} s"
+
+
+def test_student_edition_hides_the_solutions(built_site, tmp_path):
+    """``make livro-aluno``: os mesmos exercícios, sem nenhuma solução."""
+    environment = dict(os.environ, EDICAO_DO_LIVRO="aluno")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(ROOT), "-W", "-n", "-q"]
+    command += ["--path-output", str(tmp_path)]
+    subprocess.run(command, check=True, env=environment, cwd=ROOT, capture_output=True)
+    student = tmp_path / "_build" / "html"
+    page = "book/dados/normalizar.html"
+    full_text = (built_site / page).read_text(encoding="utf-8")
+    student_text = (student / page).read_text(encoding="utf-8")
+    assert 'class="solution' in full_text
+    assert 'class="solution' not in student_text
+    assert student_text.count('class="exercise admonition') == full_text.count(
+        'class="exercise admonition'
+    )
+    leaked = [p for p in _pages(student) if 'class="solution' in p.read_text("utf-8")]
+    assert not leaked, f"soluções na edição do aluno: {leaked}"

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
 
@@ -148,11 +149,25 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> Non
     scripts[:] = unique
 
 
+#: Com ``EDICAO_DO_LIVRO=aluno`` no ambiente, o livro sai sem as soluções dos exercícios.
+STUDENT_EDITION_VARIABLE = "EDICAO_DO_LIVRO"
+
+
+def configure_student_edition(app, config):
+    """Na edição do aluno, esconde as soluções e reaproveita os cadernos já executados."""
+    if os.environ.get(STUDENT_EDITION_VARIABLE) != "aluno":
+        return
+    config.hide_solutions = True
+    # O cache da edição completa (em _build/.jupyter_cache) evita executar tudo de novo.
+    config.nb_execution_cache_path = str(Path(app.srcdir) / "_build" / ".jupyter_cache")
+
+
 def setup(app):
     register_plugin("pybtex.style.formatting", "ptbr", PortugueseStyle)
     register_bibtex_plugin(
         "sphinxcontrib.bibtex.style.referencing", "author_year_ptbr", PortugueseAuthorYearStyle
     )
+    app.connect("config-inited", configure_student_edition)
     app.connect("build-finished", copy_mathjax)
     # Antes dos outros: o evento para no primeiro tratador que devolve um valor.
     app.connect("html-page-context", drop_duplicate_scripts, priority=100)
