@@ -1,0 +1,55 @@
+"""Testes leves de bnlib.timing (sem depender da velocidade da máquina)."""
+
+import time
+
+import numpy as np
+import pytest
+
+from bnlib.timing import bandwidth_bound, batchnorm_traffic, copy_bandwidth, median_times
+
+
+def test_median_times_runs_round_robin_and_returns_medians():
+    calls = []
+    fake_now = iter(range(1000))
+
+    def clock():
+        return float(next(fake_now))
+
+    result = median_times(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+        repeats=3,
+        warmup=1,
+        clock=clock,
+    )
+    # Aquecimento (a, b) e depois rodízio a, b, a, b, a, b.
+    assert calls == ["a", "b"] + ["a", "b"] * 3
+    assert result == {"a": 1.0, "b": 1.0}
+
+
+def test_median_times_measures_a_sleep():
+    result = median_times({"dorme": lambda: time.sleep(0.01)}, repeats=3, warmup=0)
+    assert 0.009 <= result["dorme"] < 0.2
+
+
+@pytest.mark.parametrize(("repeats", "warmup"), [(0, 1), (3, -1)])
+def test_median_times_refuses_bad_counts(repeats, warmup):
+    with pytest.raises(ValueError, match="median_times"):
+        median_times({"x": lambda: None}, repeats=repeats, warmup=warmup)
+
+
+def test_traffic_and_bound():
+    traffic = batchnorm_traffic((4096, 1024), np.float32)
+    assert traffic["S"] == 4096 * 1024 * 4
+    assert traffic["forward"] == 3 * traffic["S"] and traffic["backward"] == 5 * traffic["S"]
+    assert traffic["total"] == 8 * traffic["S"]
+    assert batchnorm_traffic((2, 3, 4, 5), np.float64)["S"] == 120 * 8
+    assert bandwidth_bound((4096, 1024), np.float32, 8 * traffic["S"]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="bandwidth"):
+        bandwidth_bound((2, 2), np.float32, 0.0)
+
+
+def test_copy_bandwidth_is_plausible():
+    bandwidth = copy_bandwidth(4 * 2**20, repeats=3, warmup=1)
+    assert 1e8 < bandwidth < 1e13  # entre 0,1 GB/s e 10 TB/s
+    with pytest.raises(ValueError, match="nbytes"):
+        copy_bandwidth(1000)
