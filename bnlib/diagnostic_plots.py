@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
 
 from bnlib.plots import COLORS
 
@@ -34,6 +34,14 @@ def _to_numpy(value) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
+def _power_of_ten(value: float) -> str:
+    """``1e-3`` vira ``$10^{-3}$``; outros valores, com vírgula decimal."""
+    exponent = np.log10(value)
+    if np.isclose(exponent, round(exponent)):
+        return f"$10^{{{round(exponent)}}}$"
+    return f"{value:g}".replace(".", ",")
+
+
 def _check_mapping(values, name: str, where: str) -> None:
     if not isinstance(values, Mapping) or len(values) == 0:
         raise ValueError(
@@ -48,6 +56,16 @@ def layer_colors(count: int) -> list:
     """``count`` cores do mapa *viridis*, do claro (primeira camada) ao escuro (última)."""
     cmap = plt.get_cmap("viridis_r")
     return [cmap(0.15 + 0.8 * i / max(count - 1, 1)) for i in range(count)]
+
+
+def _log_ticks(ax) -> None:
+    """Marcas do eixo y logarítmico: só potências de 10, ou também 2 e 5 × 10ᵏ se o eixo
+    cobrir menos de duas décadas (senão sobraria uma única marca com número)."""
+    low, high = ax.get_ylim()
+    if low > 0 and np.log10(high / low) < 2:
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_layer_histograms(
@@ -159,7 +177,7 @@ def plot_layer_curves(
         ax.plot(np.arange(1, len(y) + 1), y, marker="o", ms=3, label=label, **styles.get(label, {}))
     if log:
         ax.set_yscale("log")
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        _log_ticks(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -224,7 +242,13 @@ def plot_update_ratios(
         smooth = np.convolve(column, kernel, mode="valid")
         ax.plot(steps[w - 1 :], smooth, color=color, lw=1.4, label=name)
     if reference is not None:
-        ax.axhline(reference, color=COLORS["reference"], ls="--", lw=1.2, label="referência")
+        ax.axhline(
+            reference,
+            color=COLORS["reference"],
+            ls="--",
+            lw=1.2,
+            label=f"referência ({_power_of_ten(reference)})",
+        )
     ax.set_yscale("log")
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("passo de treino")

@@ -276,6 +276,31 @@ def test_plots_return_figures():
     plt.close("all")
 
 
+def test_log_axis_labels_narrow_and_wide_ranges():
+    # menos de duas décadas: marcas em 1, 2 e 5 × 10ᵏ, para não sobrar uma única marca
+    fig = plot_layer_curves({"a": [0.015, 0.03, 0.2, 0.5]}, ylabel="y")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    ticks = [t for t in ax.get_yticks() if low <= t <= high]
+    assert len(ticks) >= 3
+    assert sum(bool(t.get_text()) for t in ax.get_yticklabels()) >= 3
+    # muitas décadas: só as potências de 10
+    fig2 = plot_layer_curves({"a": [1e-20, 1e-10, 1.0]}, ylabel="y")
+    ticks2 = fig2.axes[0].get_yticks()
+    np.testing.assert_allclose(np.log10(ticks2), np.round(np.log10(ticks2)))
+    plt.close("all")
+
+
+def test_update_ratio_reference_label():
+    fig = plot_update_ratios(np.full((3, 2), 1e-3))
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels[-1] == "referência ($10^{-3}$)"
+    fig2 = plot_update_ratios(np.full((3, 2), 1e-3), reference=0.005)
+    assert fig2.axes[0].get_legend().get_texts()[-1].get_text() == "referência (0,005)"
+    plt.close("all")
+
+
 def test_plot_errors():
     with pytest.raises(ValueError, match="`values`"):
         plot_layer_histograms({}, xlabel="x")
