@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB_FLAGS := -W -n --keep-going
+NB_CACHE := _build/.jupyter_cache
 
 .PHONY: setup book livro-aluno test lint format clean
 
@@ -19,7 +20,12 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+# Os cadernos guardados no cache (_build/.jupyter_cache) só valem para a bnlib com que foram
+# executados: se a bnlib ou as dependências mudaram depois, o cache é apagado.
 book: $(STAMP)
+	@if [ -f $(NB_CACHE)/global.db ] && [ -n "$$(find bnlib pyproject.toml requirements.txt -newer $(NB_CACHE)/global.db)" ]; then \
+		echo "A bnlib mudou: os cadernos serão executados de novo."; rm -rf $(NB_CACHE); fi
+	$(BIN)/python scripts/execute_notebooks.py
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Livro gerado: abra _build/html/index.html no navegador."
 
