@@ -23,6 +23,15 @@ FORBIDDEN = {
     r"\bdesvios?-padr": "desvio padrão",
     r"\bcovariate shift\b": "deslocamento interno de covariáveis",
     r"dissipa[çc][ãa]o do gradiente": "desaparecimento do gradiente",
+    r"estat[íi]sticas (de popula[çc][ãa]o|populacionais)": "estatísticas da população",
+    r"perceptrons? de (v[áa]rias|m[úu]ltiplas) camadas|multi-camadas": "perceptron multicamadas",
+    r"\bneur[ôo]nios?\b": "unidade",
+    r"camadas? (totalmente|completamente) conectadas?": "camada densa",
+    r"precis[ãa]o (de |da |na |no )?(valida[çc][ãa]o|teste|treino|classifica[çc][ãa]o)": "acurácia",
+    r"\bz-scores?\b": "escore z",
+    r"\bbatch ?renorm": "renormalização em lote",
+    r"\bsync ?bn\b": "BN sincronizada",
+    r"\bdobra(r|mento)? (da|de|a) BN\b": "fusão da BN",
     r"\bsobre-ajuste\b|\boverfitting\b": "sobreajuste",
 }
 
@@ -31,13 +40,43 @@ def test_glossary_page_lists_the_terms():
     glossary = (ROOT / "book" / "glossario.md").read_text(encoding="utf-8")
     for term in ["normalização em lote", "mini-lote", "estatísticas acumuladas", "retropropagação"]:
         assert term in glossary
+    for preferred in FORBIDDEN.values():
+        if " (" not in preferred and "/" not in preferred:
+            assert preferred in glossary, f"{preferred!r} não está no glossário"
+
+
+def _hits(text: str) -> list[str]:
+    return [p for p in FORBIDDEN if re.search(p, text, re.IGNORECASE)]
 
 
 def test_forbidden_variants_match_what_they_should():
-    text = "a normalização de lote usa o minibatch e a taxa de aprendizagem"
-    found = [p for p in FORBIDDEN if re.search(p, text, re.IGNORECASE)]
-    assert len(found) == 3
-    assert not any(re.search(p, "sobreajuste", re.IGNORECASE) for p in list(FORBIDDEN)[-1:])
+    assert len(_hits("a normalização de lote usa o minibatch e a taxa de aprendizagem")) == 3
+    wrong = [
+        "as estatísticas de população",
+        "um perceptron de várias camadas",
+        "cada neurônio da camada",
+        "uma camada totalmente conectada",
+        "a precisão de validação subiu",
+        "o z-score de cada pixel",
+        "a dobra da BN",
+        "sobre-ajuste",
+    ]
+    for text in wrong:
+        assert len(_hits(text)) == 1, text
+
+
+def test_forbidden_variants_spare_the_glossary_terms():
+    right = [
+        "a normalização em lote usa o mini-lote e a taxa de aprendizado",
+        "as estatísticas da população e as estatísticas acumuladas",
+        "um perceptron multicamadas com 100 unidades por camada densa",
+        "a acurácia de validação, perto da precisão do float32",
+        "o escore z, a renormalização em lote, a BN sincronizada, a fusão da BN",
+        "dobrar a profundidade; a banda dobra",
+        "sobreajuste",
+    ]
+    for text in right:
+        assert _hits(text) == [], text
 
 
 @pytest.mark.parametrize("path", prose_files(), ids=lambda p: p.relative_to(ROOT).as_posix())
