@@ -20,8 +20,11 @@ fim de cada caderno e lê o registro que ela imprime.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import signal
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -83,7 +86,8 @@ class Resultado:
         cabecalho = (
             f"{simbolo} Questão {self.questao} ({self.titulo}): "
             f"{_fmt_pontos(self.pontos)}/{_fmt_pontos(self.maximo)} pontos; "
-            f"{self.casos_ok} de {self.casos_total} casos corretos."
+            f"{self.casos_ok} de {self.casos_total} "
+            f"{'caso correto' if self.casos_total == 1 else 'casos corretos'}."
         )
         return "\n".join([cabecalho, *("  " + m for m in self.mensagens)])
 
@@ -121,19 +125,96 @@ def _de_biblioteca(arquivo: str) -> bool:
     )
 
 
+def _traduzir_erro(erro: BaseException) -> str | None:
+    """Uma explicação em português para as exceções mais comuns do numpy e do Python."""
+    texto = str(erro)
+    if isinstance(erro, ValueError) and "broadcast" in texto:
+        return (
+            "os shapes de dois arrays não combinam numa operação elemento a elemento "
+            "(*broadcasting*): confira os shapes com `print(a.shape)`; uma média calculada "
+            "sem `keepdims=True`, ou gamma e beta sem `reshape`, são as causas mais comuns."
+        )
+    if isinstance(erro, TypeError) and "cannot be interpreted as an integer" in texto:
+        return "um shape ou um índice precisa ser inteiro: use a divisão inteira `//`, não `/`."
+    if isinstance(erro, NameError):
+        return "um nome usado não existe: confira a grafia, ou rode antes a célula que o define."
+    if isinstance(erro, IndexError):
+        return "um índice passou do tamanho do array: confira os limites dos laços e os eixos."
+    if isinstance(erro, ZeroDivisionError):
+        return "houve uma divisão por zero."
+    return None
+
+
+def _onde(erro: BaseException) -> tuple[int | None, str]:
+    quadros = traceback.extract_tb(erro.__traceback__)
+    dele = [q for q in quadros if not _de_biblioteca(q.filename)]
+    if not dele:
+        return None, ""
+    ultimo = dele[-1]
+    onde = f" na linha {ultimo.lineno} do seu código"
+    if ultimo.line:
+        onde += f" (`{ultimo.line.strip()}`)"
+    return ultimo.lineno, onde
+
+
 def _explicar_excecao(erro: BaseException) -> str:
     """Uma frase sobre a exceção do aluno, com a linha do código dele em que ocorreu."""
     if isinstance(erro, NotImplementedError):
         return "a função ainda não foi implementada (levantou NotImplementedError)."
-    quadros = traceback.extract_tb(erro.__traceback__)
-    dele = [q for q in quadros if not _de_biblioteca(q.filename)]
-    onde = ""
-    if dele:
-        ultimo = dele[-1]
-        onde = f" na linha {ultimo.lineno} do seu código"
-        if ultimo.line:
-            onde += f" (`{ultimo.line.strip()}`)"
-    return f"sua função levantou {type(erro).__name__}{onde}: {erro}"
+    if isinstance(erro, TempoEsgotado):
+        _, onde = _onde(erro)
+        return (
+            f"sua função passou de {_fmt_pontos(LIMITE_CASO)} s sem terminar e foi "
+            f"interrompida{onde}. Há um laço infinito? Confira a condição de parada e o "
+            "incremento de cada `while`."
+        )
+    _, onde = _onde(erro)
+    frase = f"sua função levantou {type(erro).__name__}{onde}: {erro}"
+    traducao = _traduzir_erro(erro)
+    return f"{frase}. Em português: {traducao}" if traducao else frase
+
+
+LIMITE_CASO = 5.0
+"""Tempo máximo, em segundos, de uma chamada à função do aluno num caso de teste."""
+
+
+class TempoEsgotado(BaseException):
+    """A função do aluno passou de :data:`LIMITE_CASO` (herda de ``BaseException`` para
+    que um ``except Exception`` no código do aluno não a engula)."""
+
+
+@contextlib.contextmanager
+def _limite_de_tempo(segundos: float = LIMITE_CASO):
+    """Interrompe o bloco com :class:`TempoEsgotado` depois de ``segundos``.
+
+    Usa ``SIGALRM``; fora da *thread* principal ou sem ``SIGALRM`` (Windows), não limita.
+    """
+    pode = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not pode:
+        yield
+        return
+
+    def estourou(signum, frame):
+        raise TempoEsgotado
+
+    anterior = signal.signal(signal.SIGALRM, estourou)
+    signal.setitimer(signal.ITIMER_REAL, segundos)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, anterior)
+
+
+def _chamar(funcao, *args, **kwargs):
+    """Chama a função do aluno com o limite de tempo :data:`LIMITE_CASO`."""
+    with _limite_de_tempo():
+        return funcao(*args, **kwargs)
+
+
+def _casos_texto(n: int, oculto: bool = True) -> str:
+    adjetivo = " oculto" if oculto else ""
+    return f"{n} caso{adjetivo}" if n == 1 else f"{n} casos{adjetivo}s"
 
 
 # --------------------------------------------------------------------------------------
@@ -174,7 +255,14 @@ def _tolerancias(caso: _Caso, rtol: float, atol: float) -> tuple[float, float]:
 
 def _como_partes(saida, n: int, nomes: tuple[str, ...]) -> tuple[list, str | None]:
     """Separa a saída em ``n`` partes; devolve também um problema de formato, se houver."""
+    if saida is None:
+        return [], "a função devolveu None: faltou o `return` no fim dela?"
     if n == 1:
+        if isinstance(saida, tuple | list) and len(saida) > 1:
+            return [], (
+                f"a função deve devolver só {nomes[0]} (um array); devolveu uma sequência de "
+                f"{len(saida)} valores. Tire os valores a mais do `return`."
+            )
         return [saida], None
     if not isinstance(saida, tuple | list) or len(saida) != n:
         recebido = (
@@ -189,6 +277,27 @@ def _como_partes(saida, n: int, nomes: tuple[str, ...]) -> tuple[list, str | Non
     return list(saida), None
 
 
+def _dica_de_shape(obtido: np.ndarray, esperado: np.ndarray, rtol: float, atol: float) -> str:
+    """Explica um shape errado quando os valores, rearrumados, estão certos."""
+    if obtido.size != esperado.size:
+        return ""
+    if np.allclose(obtido.reshape(esperado.shape), esperado, rtol=rtol, atol=atol):
+        if obtido.squeeze().shape == esperado.squeeze().shape:
+            return (
+                " Os valores estão certos; sobram ou faltam eixos de tamanho 1: tire o "
+                "`keepdims=True` do resultado final ou use `.reshape` no fim."
+            )
+        return " Os valores estão certos, mas na forma errada: use `.reshape` no fim."
+    if (
+        obtido.ndim == 2
+        and esperado.ndim == 2
+        and obtido.T.shape == esperado.shape
+        and np.allclose(obtido.T, esperado, rtol=rtol, atol=atol)
+    ):
+        return " O resultado está transposto: não troque os eixos (sem `.T`)."
+    return ""
+
+
 def _diferenca(obtido, esperado: np.ndarray, rtol: float, atol: float) -> str | None:
     """Descreve a diferença entre ``obtido`` e ``esperado``; ``None`` se concordam."""
     try:
@@ -197,7 +306,8 @@ def _diferenca(obtido, esperado: np.ndarray, rtol: float, atol: float) -> str | 
         return f"esperado um array numérico; recebido {type(obtido).__name__}."
     if obtido.shape != esperado.shape:
         return (
-            f"shape esperado {_shape_text(esperado.shape)}, recebido {_shape_text(obtido.shape)}."
+            f"shape esperado {_shape_text(esperado.shape)}, recebido "
+            f"{_shape_text(obtido.shape)}." + _dica_de_shape(obtido, esperado, rtol, atol)
         )
     if not np.all(np.isfinite(obtido)):
         return f"o resultado contém NaN ou infinito: {_fmt_array(obtido)}."
@@ -210,6 +320,23 @@ def _diferenca(obtido, esperado: np.ndarray, rtol: float, atol: float) -> str | 
         f"valores diferentes{posicao}: esperado {float(esperado[indice]):.6g}, "
         f"recebido {float(obtido[indice]):.6g} (esperado {_fmt_array(esperado)}, "
         f"recebido {_fmt_array(obtido)})."
+    )
+
+
+def _aviso_de_tipo(caso: _Caso, partes: list) -> str | None:
+    """Um aviso quando a entrada é float32 e a saída veio em outro tipo (em geral float64)."""
+    if not any(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in caso.args):
+        return None
+    tipos = {np.asarray(p).dtype for p in partes}
+    if tipos <= {np.dtype(np.float32)}:
+        return None
+    veio = ", ".join(sorted(t.name for t in tipos))
+    return (
+        f"no caso «{caso.descricao}» a entrada é float32 e a saída veio {veio}. Os valores "
+        "estão certos, mas uma rede em float32 gastaria o dobro de memória: mantenha o tipo "
+        "da entrada, sem `astype(np.float64)`, com `dtype=x.dtype` em `np.zeros`/`np.ones`, "
+        "e com `int(...)` em contagens como `np.prod(...)` (um inteiro do numpy promove o "
+        "float32 a float64)."
     )
 
 
@@ -234,10 +361,11 @@ def _verificar_funcao(
     extra: Callable[[_Caso, list], str | None] | None = None,
 ) -> Resultado:
     mensagens: list[str] = []
-    dicas: list[str] = []
     ok = 0
-    valores_errados = 0
-    excecoes: dict[str, int] = {}
+    sem_dica = 0
+    dicas_por_caso: list[list[str]] = []
+    excecoes: dict[tuple, int] = {}
+    aviso_dtype: str | None = None
     if not callable(funcao):
         mensagens.append(
             f"`{titulo}` deveria ser uma função; recebido {type(funcao).__name__}. "
@@ -253,15 +381,16 @@ def _verificar_funcao(
         esperadas = [np.asarray(e, dtype=np.float64) for e in _como_tupla(esperado, nomes)]
         args = tuple(_copiar(a) for a in caso.args)
         try:
-            saida = funcao(*args, **caso.kwargs)
-        except Exception as erro:  # noqa: BLE001 — o código do aluno pode levantar qualquer coisa
+            saida = _chamar(funcao, *args, **caso.kwargs)
+        except (Exception, TempoEsgotado) as erro:  # noqa: BLE001 — o código do aluno pode levantar qualquer coisa
             explicacao = _explicar_excecao(erro)
-            if explicacao in excecoes:
-                excecoes[explicacao] += 1
+            chave = (type(erro).__name__, _onde(erro)[0])
+            if chave in excecoes:
+                excecoes[chave] += 1
             else:
-                excecoes[explicacao] = 0
+                excecoes[chave] = 0
                 mensagens.append(f"✘ {rotulo}: {explicacao}")
-            if isinstance(erro, NotImplementedError):
+            if isinstance(erro, NotImplementedError | TempoEsgotado):
                 break
             continue
         partes, problema = _como_partes(saida, len(nomes), nomes)
@@ -275,26 +404,31 @@ def _verificar_funcao(
             diferencas = [(nome, d) for nome, d in diferencas if d is not None]
             if not diferencas:
                 ok += 1
+                if aviso_dtype is None:
+                    aviso_dtype = _aviso_de_tipo(caso, partes)
                 continue
-            problema = "; ".join(f"{nome}: {d}" if len(nomes) > 1 else d for nome, d in diferencas)
-            for erro_comum in erros:
-                try:
-                    errado = erro_comum.funcao(*(_copiar(a) for a in caso.args), **caso.kwargs)
-                except (ValueError, FloatingPointError, ZeroDivisionError):
-                    continue
-                errados = [np.asarray(e, dtype=np.float64) for e in _como_tupla(errado, nomes)]
-                if _concorda(partes, errados, rt, at):
-                    if erro_comum.dica not in dicas:
-                        dicas.append(erro_comum.dica)
-                    break
-        valores_errados += 1
+            problema = " ".join(f"{nome}: {d}" if len(nomes) > 1 else d for nome, d in diferencas)
+            de_valor = any(not _explicada(d) for _, d in diferencas)
+            dicas = _dicas_do_caso(erros, caso, partes, nomes, rt, at) if de_valor else []
+            if dicas:
+                dicas_por_caso.append(dicas)
+            elif de_valor:
+                sem_dica += 1
+        chave = ("problema", problema)
+        if chave in excecoes:  # o mesmo problema de formato em vários casos: uma linha só
+            excecoes[chave] += 1
+            continue
+        excecoes[chave] = 0
         mensagens.append(f"✘ {rotulo}: {problema}")
     repetidas = sum(excecoes.values())
     if repetidas:
-        mensagens.append(f"✘ o mesmo erro em mais {repetidas} caso(s) oculto(s).")
-    if valores_errados and not dicas:
-        dicas.append(dica_geral)
-    mensagens.extend(f"Dica: {d}" for d in dicas)
+        mensagens.append(f"✘ o mesmo problema em mais {_casos_texto(repetidas)}.")
+    escolhidas = _escolher_dicas(dicas_por_caso)
+    if sem_dica and not escolhidas:
+        escolhidas.append(dica_geral)
+    mensagens.extend(f"Dica: {d}" for d in escolhidas)
+    if aviso_dtype:
+        mensagens.append(f"Aviso (sem desconto): {aviso_dtype}")
     total = len(casos)
     resultado = Resultado(
         questao, titulo, round(pontos * ok / total, 2), pontos, ok, total, mensagens
@@ -302,6 +436,44 @@ def _verificar_funcao(
     if not silencioso:
         print(resultado.texto())
     return resultado
+
+
+def _explicada(diferenca: str) -> bool:
+    """Se a mensagem já diz o que corrigir (tipo errado, ou shape errado com valores certos)."""
+    return diferenca.startswith("os valores estão certos") or (
+        diferenca.startswith("shape esperado")
+        and ("Os valores estão certos" in diferenca or "transposto" in diferenca)
+    )
+
+
+def _dicas_do_caso(erros, caso, partes, nomes, rt, at) -> list[str]:
+    """As dicas de todos os erros comuns que reproduzem a saída do aluno neste caso."""
+    dicas = []
+    for erro_comum in erros:
+        try:
+            errado = erro_comum.funcao(*(_copiar(a) for a in caso.args), **caso.kwargs)
+        except (ValueError, FloatingPointError, ZeroDivisionError):
+            continue
+        errados = [np.asarray(e, dtype=np.float64) for e in _como_tupla(errado, nomes)]
+        if _concorda(partes, errados, rt, at):
+            dicas.append(erro_comum.dica)
+    return dicas
+
+
+def _escolher_dicas(dicas_por_caso: list[list[str]]) -> list[str]:
+    """O menor conjunto de dicas que explica os casos: primeiro a que explica mais casos.
+
+    Um erro pode coincidir com outro num caso particular (com N = 1, a BN sobre o lote é a
+    normalização de instância); escolher a dica que explica mais casos evita a dica falsa.
+    """
+    restantes = [set(d) for d in dicas_por_caso]
+    ordem = list(dict.fromkeys(d for dicas in dicas_por_caso for d in dicas))
+    escolhidas: list[str] = []
+    while restantes:
+        melhor = max(ordem, key=lambda d: sum(d in r for r in restantes))
+        escolhidas.append(melhor)
+        restantes = [r for r in restantes if melhor not in r]
+    return escolhidas
 
 
 def _como_tupla(valor, nomes):
@@ -336,17 +508,24 @@ def _verificar_valor(
             if abs(numero - esperado) <= tolerancia:
                 ok = 1
             else:
+                # O valor esperado não é mostrado: seria a própria resposta.
                 mensagens.append(
-                    f"✘ esperado {esperado:.6g}{unidade} (tolerância ±{tolerancia:g}), "
-                    f"recebido {numero:.6g}{unidade}."
+                    f"✘ a resposta {numero:.6g}{unidade} não confere com a esperada "
+                    f"(tolerância ±{tolerancia:g}{unidade})."
                 )
                 dica = dica_geral
                 for errado, texto in erros:
                     if abs(numero - errado) <= tolerancia:
                         dica = texto
                         break
+                else:
+                    if abs(numero - esperado) <= 5 * tolerancia:
+                        dica = (
+                            "você está perto: confira o arredondamento e escreva a resposta "
+                            "com mais algarismos significativos (ou calcule-a com código)."
+                        )
                 mensagens.append(f"Dica: {dica}")
-    resultado = Resultado(questao, titulo, pontos * ok, pontos, ok, 1, mensagens)
+    resultado = Resultado(questao, titulo, float(pontos * ok), pontos, ok, 1, mensagens)
     if not silencioso:
         print(resultado.texto())
     return resultado
@@ -451,28 +630,32 @@ def _bn_backward_ref(dy, x, gamma, eps=EPS):
     return batchnorm_backward(dy, cache)
 
 
-def _bn_backward_variant(dy, x, gamma, eps=EPS, axes=None, ddof=0, kind="ok"):
+def _bn_backward_variant(dy, x, gamma, eps=EPS, axes=None, ddof=0, kind="ok", m=None):
     """Retropropagação nó a nó com um erro comum planejado (para reconhecer o erro do aluno).
 
     ``axes``: eixos das estatísticas (o certo é (0,) ou (0, 2, 3)); ``ddof=1``: passo
     direto com a variância não enviesada; ``kind``: ``"so_direto"`` (dx sem os caminhos
-    por μ e σ²), ``"sem_variancia"`` (sem o caminho por σ²), ``"dgamma_com_x"``.
+    por μ e σ²), ``"sem_variancia"`` (sem o caminho por σ²), ``"sem_media"`` (sem o
+    caminho por μ), ``"dx_sem_gamma"``, ``"dgamma_com_x"``; ``m``: o número de valores
+    por atributo usado nas fórmulas (o certo é o produto dos eixos de ``axes``).
     """
     certos = (0,) if x.ndim == 2 else (0, 2, 3)
     axes = axes if axes is not None else certos
-    m = int(np.prod([x.shape[a] for a in axes]))
+    contagem = int(np.prod([x.shape[a] for a in axes]))
+    m = m if m is not None else contagem
     xmu = x - x.mean(axis=axes, keepdims=True)
-    var = (xmu**2).sum(axis=axes, keepdims=True) / (m - ddof)
+    var = (xmu**2).sum(axis=axes, keepdims=True) / (contagem - ddof)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = xmu * inv_std
-    dx_hat = dy * gamma.reshape((1, -1) + (1,) * (x.ndim - 2))
+    dx_hat = dy * (1.0 if kind == "dx_sem_gamma" else gamma.reshape((1, -1) + (1,) * (x.ndim - 2)))
     dbeta = dy.sum(axis=certos)
     dgamma = (dy * (x if kind == "dgamma_com_x" else x_hat)).sum(axis=certos)
     dxmu = dx_hat * inv_std
     if kind not in ("so_direto", "sem_variancia"):
         dvar = (dx_hat * xmu).sum(axis=axes, keepdims=True) * (-0.5) * inv_std**3
         dxmu = dxmu + dvar * 2.0 * xmu / (m - ddof)
-    dx = dxmu if kind == "so_direto" else dxmu - dxmu.sum(axis=axes, keepdims=True) / m
+    sem_mu = kind in ("so_direto", "sem_media")
+    dx = dxmu if sem_mu else dxmu - dxmu.sum(axis=axes, keepdims=True) / m
     return dx, dgamma, dbeta
 
 
@@ -603,6 +786,14 @@ def verificar_bn_passo_direto(funcao, silencioso: bool = False) -> Resultado:
                 "gamma e beta trocados: gamma multiplica x_hat e beta é somado.",
                 lambda x, g, b: _normalize(x, (0,)) * b + g,
             ),
+            _Erro(
+                "faltou somar beta: y = gamma * x_hat + beta.",
+                lambda x, g, b: _normalize(x, (0,)) * g,
+            ),
+            _Erro(
+                "faltou multiplicar por gamma: y = gamma * x_hat + beta.",
+                lambda x, g, b: _normalize(x, (0,)) + b,
+            ),
         ],
         nomes=("y",),
         dica_geral="y = gamma * (x - média) / sqrt(variância + eps) + beta, por atributo.",
@@ -645,6 +836,15 @@ def _erros_retro() -> list[_Erro]:
             "dx considera o caminho pela média, mas falta o caminho pela variância "
             "(dvar = Σ dx_hat·(x - μ)·(-1/2)(var + eps)^(-3/2)).",
             lambda dy, x, g: _bn_backward_variant(dy, x, g, kind="sem_variancia"),
+        ),
+        _Erro(
+            "dx considera o caminho pela variância, mas falta o caminho pela média: "
+            "dμ = -Σ dx_mu (somando sobre os exemplos) e dx recebe dμ / N.",
+            lambda dy, x, g: _bn_backward_variant(dy, x, g, kind="sem_media"),
+        ),
+        _Erro(
+            "dx_hat = dy · gamma: faltou multiplicar dy por gamma antes de seguir para dx.",
+            lambda dy, x, g: _bn_backward_variant(dy, x, g, kind="dx_sem_gamma"),
         ),
         _Erro(
             "dgamma = Σ dy · x_hat (a entrada normalizada), não Σ dy · x.",
@@ -861,6 +1061,12 @@ def verificar_atualizar_estatisticas(funcao, silencioso: bool = False) -> Result
                 "momentum·do_lote.",
                 lambda *a, **k: _atualizar_ref(*a, invertido=True, **k),
             ),
+            _Erro(
+                "dois erros: momentum é o peso do lote NOVO, acumulada = (1 - momentum)·"
+                "acumulada + momentum·do_lote; e a variância do lote entra NÃO enviesada, "
+                "`x.var(axis=0, ddof=1)`.",
+                lambda *a, **k: _atualizar_ref(*a, ddof=0, invertido=True, **k),
+            ),
             _Erro(_DICA_EIXO, lambda *a, **k: _atualizar_ref(*a, axis=1, **k)),
         ],
         nomes=("nova_media", "nova_var"),
@@ -1043,8 +1249,24 @@ def verificar_bn_espacial_retro(funcao, silencioso: bool = False) -> Resultado:
                 lambda dy, x, g: _bn_backward_variant(dy, x, g, ddof=1),
             ),
             _Erro(
+                _DICA_ESPACIAL_POSICAO,
+                lambda dy, x, g: _bn_backward_variant(dy, x, g, axes=(0,)),
+            ),
+            _Erro(
+                "cada canal tem m = N·H·W valores, não N: use esse m nas divisões do dx.",
+                lambda dy, x, g: _bn_backward_variant(dy, x, g, m=x.shape[0]),
+            ),
+            _Erro(
                 "dx ignora que a média e a variância do canal também dependem de x.",
                 lambda dy, x, g: _bn_backward_variant(dy, x, g, kind="so_direto"),
+            ),
+            _Erro(
+                "dx considera o caminho pela média, mas falta o caminho pela variância do canal.",
+                lambda dy, x, g: _bn_backward_variant(dy, x, g, kind="sem_variancia"),
+            ),
+            _Erro(
+                "dx_hat = dy · gamma (com gamma.reshape(1, -1, 1, 1)): faltou o gamma no dx.",
+                lambda dy, x, g: _bn_backward_variant(dy, x, g, kind="dx_sem_gamma"),
             ),
         ],
         nomes=("dx", "dgamma", "dbeta"),
@@ -1139,6 +1361,11 @@ def verificar_norm_grupo(funcao, silencioso: bool = False) -> Resultado:
                 entrelacado,
             ),
             _Erro(
+                "`grupos` é o NÚMERO de grupos, não o número de canais em cada grupo: "
+                "x.reshape(N, grupos, C // grupos, H, W).",
+                lambda x, g, b, grupos: group_norm_reference(x, g, b, x.shape[1] // grupos),
+            ),
+            _Erro(
                 "você normalizou cada exemplo sobre todos os canais (um grupo só); divida os "
                 "canais em `grupos` grupos.",
                 lambda x, g, b, grupos: _affine(_normalize(x, (1, 2, 3)), g, b),
@@ -1210,11 +1437,12 @@ def verificar_construir_mlp(funcao, silencioso: bool = False) -> Resultado:
     for com_bn in casos if callable(funcao) else []:
         rotulo = f"caso «com_bn={com_bn}»"
         try:
-            modelo = funcao(com_bn)
-            saida = modelo(torch.zeros(5, 784)) if isinstance(modelo, nn.Module) else None
-        except Exception as erro:  # noqa: BLE001
+            with _limite_de_tempo():
+                modelo = funcao(com_bn)
+                saida = modelo(torch.zeros(5, 784)) if isinstance(modelo, nn.Module) else None
+        except (Exception, TempoEsgotado) as erro:  # noqa: BLE001
             mensagens.append(f"✘ {rotulo}: {_explicar_excecao(erro)}")
-            if isinstance(erro, NotImplementedError):
+            if isinstance(erro, NotImplementedError | TempoEsgotado):
                 break
             continue
         if not isinstance(modelo, nn.Module):
@@ -1263,7 +1491,7 @@ def verificar_construir_mlp(funcao, silencioso: bool = False) -> Resultado:
             "use bnlib.training.make_mlp(tamanhos, 'sigmoid', norm=torch.nn.BatchNorm1d if "
             "com_bn else None)."
         )
-    mensagens.extend(f"Dica: {d}" for d in dicas)
+    mensagens.extend(f"Dica: {d}" for d in dict.fromkeys(dicas))
     resultado = Resultado(
         "6.1", "construir_mlp", round(3 * ok / len(casos), 2), 3, ok, len(casos), mensagens
     )
@@ -1308,10 +1536,10 @@ def verificar_passos_ate(funcao, silencioso: bool = False) -> Resultado:
         rotulo = f"caso {'oculto ' if caso.oculto else ''}«{caso.descricao}»"
         esperado = _passos_ate_ref(*caso.args)
         try:
-            obtido = funcao(_copiar(caso.args[0]), caso.args[1])
-        except Exception as erro:  # noqa: BLE001
+            obtido = _chamar(funcao, _copiar(caso.args[0]), caso.args[1])
+        except (Exception, TempoEsgotado) as erro:  # noqa: BLE001
             mensagens.append(f"✘ {rotulo}: {_explicar_excecao(erro)}")
-            if isinstance(erro, NotImplementedError):
+            if isinstance(erro, NotImplementedError | TempoEsgotado):
                 break
             continue
         if obtido == esperado and (obtido is None) == (esperado is None):

@@ -181,11 +181,25 @@ def corrigir_caderno(
             relatorio.avisos.append(
                 f"o código usa `{trecho}`: confira se não é uma solução pronta."
             )
-    notebook.cells.append(_celula_de_correcao(trabalho))
+    celula_final = _celula_de_correcao(trabalho)
+    notebook.cells.append(celula_final)
+    # A célula de correção roda todas as verificações; cada chamada à função do aluno tem
+    # o seu limite (checks.LIMITE_CASO), e a célula inteira ganha folga para todas elas,
+    # para que um laço infinito numa questão não zere as outras.
+    tempo_final = max(
+        tempo_celula, 60 + int(checks.LIMITE_CASO + 1) * len(checks.TRABALHOS[trabalho])
+    )
+
+    def tempo_da_celula(celula) -> int:
+        return tempo_final if celula is celula_final else tempo_celula
+
     with tempfile.TemporaryDirectory(prefix="bnlib-correcao-") as pasta:
         client = NotebookClient(
             notebook,
             timeout=tempo_celula,
+            timeout_func=tempo_da_celula,
+            # Sem o aviso de conexão TCP do núcleo, que só polui a saída do professor.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
             kernel_name="python3",
             allow_errors=True,
             interrupt_on_timeout=True,
@@ -209,6 +223,16 @@ def corrigir_caderno(
             if saida.get("ename") in ("KeyboardInterrupt", "TempoEsgotado"):
                 relatorio.erros.append(
                     f"célula {indice}: TempoEsgotado: passou de {tempo_celula} s e foi interrompida"
+                )
+                # No caderno devolvido ao aluno, uma explicação no lugar do traceback.
+                celula.outputs[celula.outputs.index(saida)] = nbformat.v4.new_output(
+                    "stream",
+                    name="stderr",
+                    text=(
+                        f"Esta célula passou de {tempo_celula} s e foi interrompida pela "
+                        "correção. Há um laço infinito? Confira a condição de parada e o "
+                        "incremento de cada `while`.\n"
+                    ),
                 )
             else:
                 relatorio.erros.append(
@@ -283,7 +307,7 @@ def escrever_relatorio(relatorios: list[Relatorio], saida: Path | str) -> None:
                 [
                     r.arquivo,
                     r.trabalho or "",
-                    *(pontos.get(i, "") for i in ids),
+                    *(float(pontos[i]) if i in pontos else "" for i in ids),
                     r.total,
                     r.maximo,
                     r.porcentagem,
@@ -293,13 +317,21 @@ def escrever_relatorio(relatorios: list[Relatorio], saida: Path | str) -> None:
             )
 
 
+def _num(valor: float) -> str:
+    """Um número com vírgula decimal, para o resumo em português."""
+    return f"{valor:g}".replace(".", ",")
+
+
 def _resumo(relatorio: Relatorio) -> str:
     linhas = [
         f"{relatorio.arquivo} ({relatorio.trabalho or 'trabalho desconhecido'}): "
-        f"{relatorio.total:g}/{relatorio.maximo:g} pontos ({relatorio.porcentagem:g} %)"
+        f"{_num(relatorio.total)}/{_num(relatorio.maximo)} pontos "
+        f"({_num(relatorio.porcentagem)} %)"
     ]
     for q in relatorio.questoes:
-        linhas.append(f"  questão {q['questao']} ({q['titulo']}): {q['pontos']:g}/{q['maximo']:g}")
+        linhas.append(
+            f"  questão {q['questao']} ({q['titulo']}): {_num(q['pontos'])}/{_num(q['maximo'])}"
+        )
         linhas.extend(f"      {m}" for m in q["mensagens"])
     linhas.extend(f"  erro: {e}" for e in relatorio.erros)
     linhas.extend(f"  aviso: {a}" for a in relatorio.avisos)

@@ -199,11 +199,35 @@ def test_grading_survives_timeouts_and_unknown_notebooks(tmp_path):
             cell.source = "resposta_peso_inicial = 0.9**50"
     lento = tmp_path / "03_lento.ipynb"
     nbformat.write(nb, lento)
-    relatorio = grading.corrigir_caderno(lento, tempo_celula=3)
+    executado = tmp_path / "executado.ipynb"
+    relatorio = grading.corrigir_caderno(lento, tempo_celula=3, executado=executado)
     assert any("TempoEsgotado" in e for e in relatorio.erros)
     assert relatorio.total == 2  # a resposta 3.3 ainda conta
+    # O caderno devolvido ao aluno explica a interrupção, sem traceback.
+    saidas = nbformat.read(executado, as_version=4).cells[2].outputs
+    assert [s.output_type for s in saidas] == ["stream"]
+    assert "foi interrompida pela correção" in saidas[0].text
 
     desconhecido = tmp_path / "tarefa.ipynb"
     nbformat.write(nbformat.v4.new_notebook(), desconhecido)
     relatorio = grading.corrigir_caderno(desconhecido)
     assert relatorio.total == 0 and "identificar o trabalho" in relatorio.erros[0]
+
+
+def test_infinite_loop_in_one_function_does_not_zero_the_others(tmp_path):
+    caderno = _planted(
+        tmp_path,
+        "01_passo_direto",
+        (
+            "    media = x.mean(axis=0)\n    variancia = ((x",
+            "    while True:\n        pass\n    media = x.mean(axis=0)\n    variancia = ((x",
+        ),
+    )
+    nb = nbformat.read(caderno, as_version=4)
+    # Sem a célula de verificação da 1.1 (o aluno não a rodou): só a correção a chama.
+    nb.cells = [c for c in nb.cells if "verificar_media_e_variancia" not in c.source]
+    nbformat.write(nb, caderno)
+    relatorio = grading.corrigir_caderno(caderno, tempo_celula=60)
+    pontos = {q["questao"]: q["pontos"] for q in relatorio.questoes}
+    assert pontos == {"1.1": 0, "1.2": 3, "1.3": 4}
+    assert "laço infinito" in " ".join(relatorio.questoes[0]["mensagens"])

@@ -433,3 +433,199 @@ def test_corrigir_trabalho_prints_record_and_handles_missing_names(capsys):
     assert "não está definido" in resultados[1].texto()
     with pytest.raises(ValueError, match="trabalho desconhecido"):
         checks.corrigir_trabalho("99_nada", {})
+
+
+# ---- Retorno revisado: formato, shape, tipo, tempo, exceções e dicas novas ----------------
+
+
+def _sem_dica(resultado: checks.Resultado) -> None:
+    assert not _dica(resultado), resultado.texto()
+
+
+def test_format_problems_get_specific_message_not_formula_hint():
+    r = checks.verificar_media_e_variancia(lambda x: x.var(0), silencioso=True)
+    _sem_dica(r)
+    r = checks.verificar_bn_passo_direto(lambda x, g, b, eps=1e-5: (g * _norm(x) + b, {}), True)
+    assert "devolver só y" in r.texto()
+    _sem_dica(r)
+    r = checks.verificar_bn_passo_direto(lambda x, g, b, eps=1e-5: None, silencioso=True)
+    assert "devolveu None" in r.texto() and "shape esperado" not in r.texto()
+
+
+def test_shape_messages_explain_keepdims_and_transpose():
+    r = checks.verificar_media_e_variancia(
+        lambda x: (x.mean(0, keepdims=True), x.var(0, keepdims=True)), silencioso=True
+    )
+    assert "keepdims=True" in r.texto() and r.pontos == 0
+    _sem_dica(r)
+    r = checks.verificar_normalizar(lambda x, eps=1e-5: _norm(x).T, silencioso=True)
+    assert "transposto" in r.texto()
+    r = checks.verificar_bn_espacial_retro(
+        lambda dy, x, g, eps=1e-5: (
+            lambda r: (r[0], r[1].reshape(1, -1, 1, 1), r[2].reshape(1, -1, 1, 1))
+        )(checks._bn_backward_ref(dy, x, g)),
+        silencioso=True,
+    )
+    assert "keepdims=True" in r.texto()
+
+
+def test_float32_upcast_gets_warning_without_penalty():
+    r = checks.verificar_normalizar(lambda x, eps=1e-5: _norm(x.astype(np.float64)), True)
+    assert r.aprovado and r.pontos == r.maximo
+    assert "Aviso" in r.texto() and "float32" in r.texto() and "float64" in r.texto()
+    r = checks.verificar_normalizar(_norm, silencioso=True)
+    assert "Aviso" not in r.texto()
+
+
+def test_infinite_loop_is_interrupted_and_explained(monkeypatch):
+    monkeypatch.setattr(checks, "LIMITE_CASO", 0.2)
+
+    def para_sempre(x):
+        while True:
+            pass
+
+    r = checks.verificar_media_e_variancia(para_sempre, silencioso=True)
+    assert r.pontos == 0 and "laço infinito" in r.texto()
+    assert len([m for m in r.mensagens if m.startswith("✘")]) == 1  # pára no primeiro caso
+
+    def passos_ate(historico, alvo):
+        i = 0
+        while historico["eval_accuracy"][i] < alvo:
+            pass
+        return historico["eval_step"][i]
+
+    r = checks.verificar_passos_ate(passos_ate, silencioso=True)
+    assert "laço infinito" in r.texto()
+
+
+def test_broad_except_in_student_code_does_not_swallow_time_limit(monkeypatch):
+    monkeypatch.setattr(checks, "LIMITE_CASO", 0.2)
+
+    def engole(x):
+        try:
+            while True:
+                pass
+        except Exception:
+            return x.mean(0), x.var(0)
+
+    assert "laço infinito" in checks.verificar_media_e_variancia(engole, True).texto()
+
+
+def test_common_exceptions_are_translated_and_grouped():
+    r = checks.verificar_norm_camada(
+        lambda x, g, b, eps=1e-5: g * (x - x.mean(1)) / np.sqrt(x.var(1) + eps) + b, True
+    )
+    assert "keepdims=True" in r.texto() and "Em português" in r.texto()
+    assert "o mesmo problema em mais 3 casos ocultos" in r.texto()
+
+    def divisao(x, gamma, beta, grupos, eps=1e-5):
+        n, c, h, w = x.shape
+        return x.reshape(n, grupos, c / grupos, h, w)
+
+    assert "`//`" in checks.verificar_norm_grupo(divisao, silencioso=True).texto()
+
+
+def test_bn_passo_direto_missing_beta_or_gamma():
+    _falha(checks.verificar_bn_passo_direto, lambda x, g, b, eps=1e-5: g * _norm(x), "somar beta")
+    _falha(checks.verificar_bn_passo_direto, lambda x, g, b, eps=1e-5: _norm(x) + b, "por gamma")
+
+
+def _retro_nd(dy, x, gamma, eps=1e-5, media=True, variancia=True, com_gamma=True, m=None):
+    """Retropropagação nó a nó de um aluno, em (N, D) ou (N, C, H, W), com erros opcionais."""
+    eixos = (0,) if x.ndim == 2 else (0, 2, 3)
+    forma = (1, -1) + (1,) * (x.ndim - 2)
+    m = m or int(np.prod([x.shape[a] for a in eixos]))
+    xmu = x - x.mean(eixos, keepdims=True)
+    var = x.var(eixos, keepdims=True)
+    inv = 1 / np.sqrt(var + eps)
+    xhat = xmu * inv
+    dxhat = dy * gamma.reshape(forma) if com_gamma else dy
+    dxmu = dxhat * inv
+    if variancia:
+        dvar = (dxhat * xmu).sum(eixos, keepdims=True) * -0.5 * inv**3
+        dxmu = dxmu + dvar * 2 * xmu / m
+    dx = dxmu - dxmu.sum(eixos, keepdims=True) / m if media else dxmu
+    return dx, (dy * xhat).sum(eixos), dy.sum(eixos)
+
+
+def test_backward_missing_mean_branch_and_gamma():
+    _falha(
+        checks.verificar_bn_retro_etapas,
+        lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g, media=False),
+        "falta o caminho pela média",
+    )
+    _falha(
+        checks.verificar_bn_retro_fechada,
+        lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g, com_gamma=False),
+        "faltou multiplicar dy por gamma",
+    )
+
+
+def test_running_stats_keras_momentum_and_biased_variance_together():
+    def keras_enviesada(m, v, x, momentum=0.1):
+        return (
+            momentum * m + (1 - momentum) * x.mean(0),
+            momentum * v + (1 - momentum) * x.var(0),
+        )
+
+    r = _falha(checks.verificar_atualizar_estatisticas, keras_enviesada, "dois erros")
+    assert _dica(r).count("Dica") == 1
+
+
+def test_numeric_answer_does_not_reveal_expected_value():
+    r = checks.verificar_resposta_peso_inicial(0.005, silencioso=True)
+    assert f"{0.9**50:.6g}" not in r.texto() and "0.00515" not in r.texto()
+    assert "perto" in _dica(r)
+    r = checks.verificar_resposta_peso_inicial(0.9**50, silencioso=True)
+    assert r.pontos == 2.0 and isinstance(r.pontos, float)
+    assert "1 de 1 caso correto." in r.texto()
+
+
+def _retro_por_pixel(dy, x, g, eps=1e-5):
+    """Cada posição (c, h, w) normalizada como um atributo; dgamma e dbeta por canal."""
+    xmu = x - x.mean(0)
+    inv = 1 / np.sqrt(x.var(0) + eps)
+    xhat = xmu * inv
+    n = x.shape[0]
+    dxhat = dy * g.reshape(1, -1, 1, 1)
+    dx = inv / n * (n * dxhat - dxhat.sum(0) - xhat * (dxhat * xhat).sum(0))
+    return dx, (dy * xhat).sum((0, 2, 3)), dy.sum((0, 2, 3))
+
+
+def test_spatial_backward_hints():
+    _falha(
+        checks.verificar_bn_espacial_retro,
+        lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g, m=x.shape[0]),
+        "m = N·H·W valores, não N",
+    )
+    _falha(checks.verificar_bn_espacial_retro, _retro_por_pixel, "por CANAL")
+    _falha(
+        checks.verificar_bn_espacial_retro,
+        lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g, variancia=False),
+        "falta o caminho pela variância",
+    )
+    _passa(checks.verificar_bn_espacial_retro, lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g))
+
+
+def test_group_norm_groups_confused_with_group_size():
+    def trocado(x, g, b, grupos, eps=1e-5):
+        n, c, h, w = x.shape
+        xg = x.reshape(n, c // grupos, grupos, h, w)  # c // grupos grupos de `grupos` canais
+        xg = (xg - xg.mean((2, 3, 4), keepdims=True)) / np.sqrt(
+            xg.var((2, 3, 4), keepdims=True) + eps
+        )
+        return g.reshape(1, -1, 1, 1) * xg.reshape(x.shape) + b.reshape(1, -1, 1, 1)
+
+    r = _falha(checks.verificar_norm_grupo, trocado, "NÚMERO de grupos")
+    assert "instância" not in _dica(r)
+
+
+def test_only_the_hint_that_explains_most_cases_is_shown():
+    # Com N = 1, a BN sobre o lote coincide com a normalização de instância: a dica de
+    # instância não deve aparecer ao lado da dica certa.
+    r = _falha(
+        checks.verificar_norm_grupo,
+        lambda x, g, b, grupos, eps=1e-5: checks._affine(checks._normalize(x, (0, 2, 3)), g, b),
+        "normalização em lote",
+    )
+    assert "instância" not in _dica(r)
