@@ -41,7 +41,7 @@ PLACEHOLDER_TOP = "# Escreva sua resposta aqui (no lugar do None acima)."
 PLACEHOLDER_MARKDOWN = "*Escreva sua resposta aqui.*"
 
 
-class MarcasInvalidas(ValueError):
+class InvalidMarkers(ValueError):
     """Marcas de solução sem par, ou aninhadas."""
 
 
@@ -56,7 +56,7 @@ def _replace_blocks(
         marker = line.strip()
         if marker == begin:
             if inside_since is not None:
-                raise MarcasInvalidas(
+                raise InvalidMarkers(
                     f"{where}: `{begin}` na linha {number} antes de fechar o bloco aberto na "
                     f"linha {inside_since}."
                 )
@@ -71,12 +71,12 @@ def _replace_blocks(
                     result.append(PLACEHOLDER_TOP)
         elif marker == end:
             if inside_since is None:
-                raise MarcasInvalidas(f"{where}: `{end}` na linha {number} sem `{begin}` antes.")
+                raise InvalidMarkers(f"{where}: `{end}` na linha {number} sem `{begin}` antes.")
             inside_since = None
         elif inside_since is None:
             result.append(line)
     if inside_since is not None:
-        raise MarcasInvalidas(
+        raise InvalidMarkers(
             f"{where}: o bloco aberto por `{begin}` na linha {inside_since} não foi fechado "
             f"com `{end}`."
         )
@@ -99,7 +99,7 @@ def student_notebook(teacher: nbformat.NotebookNode, name: str = "caderno"):
 
     Raises
     ------
-    MarcasInvalidas
+    InvalidMarkers
         Se uma marca de solução ou de testes ocultos não tiver par.
     """
     notebook = nbformat.from_dict(teacher)
@@ -176,28 +176,32 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bnlib.assignments",
         description="Gera as versões do aluno dos trabalhos a partir das versões do professor.",
     )
-    sub = parser.add_subparsers(dest="comando", required=True)
-    for comando, ajuda in [
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command, help_text in [
         ("gerar", "escreve as versões do aluno"),
         ("conferir", "falha se alguma versão do aluno estiver desatualizada"),
     ]:
-        p = sub.add_parser(comando, help=ajuda)
-        p.add_argument("fontes", type=Path, help="pasta com os cadernos do professor")
-        p.add_argument("destino", type=Path, help="pasta das versões do aluno")
+        p = sub.add_parser(command, help=help_text)
+        p.add_argument(
+            "sources", metavar="fontes", type=Path, help="pasta com os cadernos do professor"
+        )
+        p.add_argument(
+            "destination", metavar="destino", type=Path, help="pasta das versões do aluno"
+        )
     args = parser.parse_args(argv)
     try:
-        if args.comando == "gerar":
-            for path in generate(args.fontes, args.destino):
+        if args.command == "gerar":
+            for path in generate(args.sources, args.destination):
                 print(f"gerado: {path}")
             return 0
-        problems = outdated(args.fontes, args.destino)
-    except (MarcasInvalidas, FileNotFoundError) as erro:
-        print(f"erro: {erro}", file=sys.stderr)
+        problems = outdated(args.sources, args.destination)
+    except (InvalidMarkers, FileNotFoundError) as error:
+        print(f"erro: {error}", file=sys.stderr)
         return 2
     for problem in problems:
         print(problem)
     if problems:
-        print("rode: python -m bnlib.assignments gerar", args.fontes, args.destino)
+        print("rode: python -m bnlib.assignments gerar", args.sources, args.destination)
         return 1
     print("versões do aluno em dia.")
     return 0

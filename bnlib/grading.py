@@ -12,7 +12,7 @@ Para cada caderno:
 2. roda todas as células com ``nbclient`` num núcleo (*kernel*) novo, com limite de tempo
    por célula (``--tempo-celula``, 60 s por padrão): uma célula que estoura o limite é
    interrompida e as seguintes continuam; erros do aluno não interrompem a correção;
-3. acrescenta ao fim uma célula que chama :func:`bnlib.checks.corrigir_trabalho` sobre as
+3. acrescenta ao fim uma célula que chama :func:`bnlib.checks.grade_assignment` sobre as
    funções e respostas que o caderno definiu (os casos ocultos incluídos) e lê o registro
    JSON que ela imprime;
 4. soma os pontos por questão e no total.
@@ -43,17 +43,17 @@ import nbformat
 
 from bnlib import checks
 
-TEMPO_CELULA = 60
+CELL_TIME_LIMIT = 60
 """Limite de tempo padrão por célula, em segundos."""
 
-SUSPEITOS = (
+SUSPICIOUS = (
     "batchnorm_forward",
     "batchnorm_backward",
     "batchnorm_inference",
     "update_running_stats",
     "batch_statistics",
     "_reference",
-    "medidas_referencia",
+    "reference_measurements",
     "batch_norm(",
     "layer_norm(",
     "group_norm(",
@@ -61,234 +61,249 @@ SUSPEITOS = (
 """Trechos de código que indicam o uso de uma implementação pronta (geram um aviso)."""
 
 
+REPORT_KEYS = {
+    "path": "arquivo",
+    "assignment": "trabalho",
+    "questions": "questoes",
+    "total": "total",
+    "max_points": "maximo",
+    "errors": "erros",
+    "warnings": "avisos",
+}
+"""As chaves do relatório em JSON (:meth:`Report.as_dict`), que continuam em português."""
+
+
 @dataclass
-class Relatorio:
+class Report:
     """A nota de um caderno.
 
     Attributes
     ----------
-    arquivo : str
-    trabalho : str ou None
-    questoes : list of dict
-        Um :class:`bnlib.checks.Resultado` por questão, como dicionário.
-    total, maximo : float
-    erros : list of str
+    path : str
+    assignment : str ou None
+    questions : list of dict
+        Um :class:`bnlib.checks.Result` por questão, como dicionário.
+    total, max_points : float
+    errors : list of str
         Células que falharam ou estouraram o tempo, e problemas da correção.
-    avisos : list of str
+    warnings : list of str
         Indícios de uso de implementações prontas.
     """
 
-    arquivo: str
-    trabalho: str | None
-    questoes: list[dict[str, Any]] = field(default_factory=list)
+    path: str
+    assignment: str | None
+    questions: list[dict[str, Any]] = field(default_factory=list)
     total: float = 0.0
-    maximo: float = 0.0
-    erros: list[str] = field(default_factory=list)
-    avisos: list[str] = field(default_factory=list)
+    max_points: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
-    def porcentagem(self) -> float:
+    def percentage(self) -> float:
         """A nota em porcentagem do máximo (0 se não há questões)."""
-        return round(100.0 * self.total / self.maximo, 1) if self.maximo else 0.0
+        return round(100.0 * self.total / self.max_points, 1) if self.max_points else 0.0
 
-    def como_dict(self) -> dict[str, Any]:
-        """O relatório como dicionário, com a porcentagem."""
-        return {**asdict(self), "porcentagem": self.porcentagem}
+    def as_dict(self) -> dict[str, Any]:
+        """O relatório como dicionário, com a porcentagem (chaves em português, como no
+        relatório em JSON)."""
+        return {REPORT_KEYS[k]: v for k, v in asdict(self).items()} | {
+            "porcentagem": self.percentage
+        }
 
 
-def identificar_trabalho(notebook, caminho: Path) -> str | None:
+def identify_assignment(notebook, path: Path) -> str | None:
     """O trabalho de um caderno: pelos metadados ou pelo prefixo numérico do nome."""
-    trabalho = notebook.metadata.get("bnlib", {}).get("trabalho")
-    if trabalho in checks.TRABALHOS:
-        return trabalho
-    match = re.match(r"(\d\d)", caminho.name)
+    assignment = notebook.metadata.get("bnlib", {}).get("trabalho")
+    if assignment in checks.ASSIGNMENTS:
+        return assignment
+    match = re.match(r"(\d\d)", path.name)
     if match:
-        for chave in checks.TRABALHOS:
-            if chave.startswith(match.group(1)):
-                return chave
+        for key in checks.ASSIGNMENTS:
+            if key.startswith(match.group(1)):
+                return key
     return None
 
 
-def _celula_de_correcao(trabalho: str):
-    codigo = (
+def _grading_cell(assignment: str):
+    code = (
         "import bnlib.checks as _bnlib_checks\n"
-        f"_bnlib_checks.corrigir_trabalho({trabalho!r}, globals())"
+        f"_bnlib_checks.grade_assignment({assignment!r}, globals())"
     )
-    return nbformat.v4.new_code_cell(codigo)
+    return nbformat.v4.new_code_cell(code)
 
 
-def _registro(celula) -> dict[str, Any] | None:
-    for saida in celula.get("outputs", []):
-        if saida.get("output_type") != "stream":
+def _record(cell) -> dict[str, Any] | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") != "stream":
             continue
-        for linha in saida.get("text", "").splitlines():
-            if linha.startswith(checks.MARCADOR):
-                return json.loads(linha[len(checks.MARCADOR) :])
+        for line in output.get("text", "").splitlines():
+            if line.startswith(checks.MARKER):
+                return json.loads(line[len(checks.MARKER) :])
     return None
 
 
-def _zeros(trabalho: str, motivo: str) -> list[dict[str, Any]]:
-    questoes = []
-    for indice, (nome, verificar) in enumerate(checks.TRABALHOS[trabalho], start=1):
-        questao = f"{int(trabalho[:2])}.{indice}"
-        questoes.append(checks._resultado_ausente(questao, nome, verificar, motivo).como_dict())
-    return questoes
+def _zeros(assignment: str, reason: str) -> list[dict[str, Any]]:
+    questions = []
+    for index, (name, check) in enumerate(checks.ASSIGNMENTS[assignment], start=1):
+        question = f"{int(assignment[:2])}.{index}"
+        questions.append(checks._missing_result(question, name, check, reason).as_dict())
+    return questions
 
 
-def corrigir_caderno(
-    caminho: Path | str,
-    tempo_celula: int = TEMPO_CELULA,
-    executado: Path | str | None = None,
-) -> Relatorio:
+def grade_notebook(
+    path: Path | str,
+    cell_timeout: int = CELL_TIME_LIMIT,
+    executed: Path | str | None = None,
+) -> Report:
     """Roda o caderno de um aluno e devolve a sua nota.
 
     Parameters
     ----------
-    caminho : Path
+    path : Path
         O caderno ``.ipynb`` entregue.
-    tempo_celula : int
+    cell_timeout : int
         Limite de tempo por célula, em segundos.
-    executado : Path, opcional
+    executed : Path, opcional
         Onde gravar o caderno executado (com as mensagens das verificações), para devolver
         ao aluno.
 
     Returns
     -------
-    Relatorio
+    Report
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
-    caminho = Path(caminho)
+    path = Path(path)
     try:
-        notebook = nbformat.read(caminho, as_version=4)
-    except Exception as erro:  # noqa: BLE001 — um arquivo entregue pode estar corrompido
-        return Relatorio(str(caminho), None, erros=[f"caderno ilegível: {erro}"])
-    trabalho = identificar_trabalho(notebook, caminho)
-    if trabalho is None:
-        return Relatorio(
-            str(caminho),
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as error:  # noqa: BLE001 — um arquivo entregue pode estar corrompido
+        return Report(str(path), None, errors=[f"caderno ilegível: {error}"])
+    assignment = identify_assignment(notebook, path)
+    if assignment is None:
+        return Report(
+            str(path),
             None,
-            erros=[
+            errors=[
                 "não foi possível identificar o trabalho: faltam os metadados "
                 "`bnlib.trabalho` e o nome não começa com 01_ … 06_."
             ],
         )
-    relatorio = Relatorio(str(caminho), trabalho)
-    codigo = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-    for trecho in SUSPEITOS:
-        if trecho in codigo:
-            relatorio.avisos.append(
-                f"o código usa `{trecho}`: confira se não é uma solução pronta."
+    report = Report(str(path), assignment)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    for snippet in SUSPICIOUS:
+        if snippet in code:
+            report.warnings.append(
+                f"o código usa `{snippet}`: confira se não é uma solução pronta."
             )
-    celula_final = _celula_de_correcao(trabalho)
-    notebook.cells.append(celula_final)
+    final_cell = _grading_cell(assignment)
+    notebook.cells.append(final_cell)
     # A célula de correção roda todas as verificações; cada chamada à função do aluno tem
-    # o seu limite (checks.LIMITE_CASO), e a célula inteira ganha folga para todas elas,
+    # o seu limite (checks.CASE_TIME_LIMIT), e a célula inteira ganha folga para todas elas,
     # para que um laço infinito numa questão não zere as outras.
-    tempo_final = max(
-        tempo_celula, 60 + int(checks.LIMITE_CASO + 1) * len(checks.TRABALHOS[trabalho])
+    final_timeout = max(
+        cell_timeout, 60 + int(checks.CASE_TIME_LIMIT + 1) * len(checks.ASSIGNMENTS[assignment])
     )
 
-    def tempo_da_celula(celula) -> int:
-        return tempo_final if celula is celula_final else tempo_celula
+    def timeout_for_cell(cell) -> int:
+        return final_timeout if cell is final_cell else cell_timeout
 
-    with tempfile.TemporaryDirectory(prefix="bnlib-correcao-") as pasta:
+    with tempfile.TemporaryDirectory(prefix="bnlib-correcao-") as workdir:
         client = NotebookClient(
             notebook,
-            timeout=tempo_celula,
-            timeout_func=tempo_da_celula,
+            timeout=cell_timeout,
+            timeout_func=timeout_for_cell,
             # Sem o aviso de conexão TCP do núcleo, que só polui a saída do professor.
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
             kernel_name="python3",
             allow_errors=True,
             interrupt_on_timeout=True,
             error_on_timeout={
-                "ename": "TempoEsgotado",
-                "evalue": f"a célula passou de {tempo_celula} s e foi interrompida",
+                "ename": "CellTimeout",
+                "evalue": f"a célula passou de {cell_timeout} s e foi interrompida",
                 "traceback": [],
             },
-            resources={"metadata": {"path": pasta}},
+            resources={"metadata": {"path": workdir}},
         )
         try:
             client.execute()
-        except DeadKernelError as erro:
-            relatorio.erros.append(f"o núcleo do Python morreu durante a execução: {erro}")
-        except Exception as erro:  # noqa: BLE001
-            relatorio.erros.append(f"falha ao executar o caderno: {type(erro).__name__}: {erro}")
-    for indice, celula in enumerate(notebook.cells[:-1]):
-        for saida in celula.get("outputs", []):
-            if saida.get("output_type") != "error":
+        except DeadKernelError as error:
+            report.errors.append(f"o núcleo do Python morreu durante a execução: {error}")
+        except Exception as error:  # noqa: BLE001
+            report.errors.append(f"falha ao executar o caderno: {type(error).__name__}: {error}")
+    for index, cell in enumerate(notebook.cells[:-1]):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "error":
                 continue
-            if saida.get("ename") in ("KeyboardInterrupt", "TempoEsgotado"):
-                relatorio.erros.append(
-                    f"célula {indice}: TempoEsgotado: passou de {tempo_celula} s e foi interrompida"
+            if output.get("ename") in ("KeyboardInterrupt", "CellTimeout"):
+                report.errors.append(
+                    f"célula {index}: CellTimeout: passou de {cell_timeout} s e foi interrompida"
                 )
                 # No caderno devolvido ao aluno, uma explicação no lugar do traceback.
-                celula.outputs[celula.outputs.index(saida)] = nbformat.v4.new_output(
+                cell.outputs[cell.outputs.index(output)] = nbformat.v4.new_output(
                     "stream",
                     name="stderr",
                     text=(
-                        f"Esta célula passou de {tempo_celula} s e foi interrompida pela "
+                        f"Esta célula passou de {cell_timeout} s e foi interrompida pela "
                         "correção. Há um laço infinito? Confira a condição de parada e o "
                         "incremento de cada `while`.\n"
                     ),
                 )
             else:
-                relatorio.erros.append(
-                    f"célula {indice}: {saida.get('ename')}: {saida.get('evalue', '')[:200]}"
+                report.errors.append(
+                    f"célula {index}: {output.get('ename')}: {output.get('evalue', '')[:200]}"
                 )
-    registro = _registro(notebook.cells[-1])
-    if registro is None:
-        relatorio.erros.append("a célula de correção não produziu o registro de notas.")
-        relatorio.questoes = _zeros(trabalho, "a correção não pôde rodar as verificações.")
+    record = _record(notebook.cells[-1])
+    if record is None:
+        report.errors.append("a célula de correção não produziu o registro de notas.")
+        report.questions = _zeros(assignment, "a correção não pôde rodar as verificações.")
     else:
-        relatorio.questoes = registro["questoes"]
-    relatorio.total = round(sum(q["pontos"] for q in relatorio.questoes), 2)
-    relatorio.maximo = round(sum(q["maximo"] for q in relatorio.questoes), 2)
-    if executado is not None:
-        nbformat.write(notebook, Path(executado))
-    return relatorio
+        report.questions = record["questoes"]
+    report.total = round(sum(q["pontos"] for q in report.questions), 2)
+    report.max_points = round(sum(q["maximo"] for q in report.questions), 2)
+    if executed is not None:
+        nbformat.write(notebook, Path(executed))
+    return report
 
 
-def corrigir(
-    alvo: Path | str, tempo_celula: int = TEMPO_CELULA, executados: Path | str | None = None
-) -> list[Relatorio]:
+def grade(
+    target: Path | str, cell_timeout: int = CELL_TIME_LIMIT, executed_dir: Path | str | None = None
+) -> list[Report]:
     """Corrige um caderno ou todos os ``*.ipynb`` de uma pasta (e subpastas)."""
-    alvo = Path(alvo)
-    if alvo.is_dir():
-        cadernos = sorted(p for p in alvo.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-    elif alvo.exists():
-        cadernos = [alvo]
-    else:
-        raise FileNotFoundError(f"corrigir: {alvo} não existe.")
-    relatorios = []
-    for caderno in cadernos:
-        destino = None
-        if executados is not None:
-            Path(executados).mkdir(parents=True, exist_ok=True)
-            destino = Path(executados) / caderno.name
-        relatorios.append(corrigir_caderno(caderno, tempo_celula, destino))
-    return relatorios
-
-
-def escrever_relatorio(relatorios: list[Relatorio], saida: Path | str) -> None:
-    """Grava os relatórios em JSON (completo) ou CSV (uma linha por caderno)."""
-    saida = Path(saida)
-    if saida.suffix.lower() == ".json":
-        dados = [r.como_dict() for r in relatorios]
-        saida.write_text(json.dumps(dados, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        return
-    if saida.suffix.lower() != ".csv":
-        raise ValueError(
-            f"escrever_relatorio: use um arquivo .csv ou .json; recebido {saida.name}."
+    target = Path(target)
+    if target.is_dir():
+        notebooks = sorted(
+            p for p in target.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
         )
+    elif target.exists():
+        notebooks = [target]
+    else:
+        raise FileNotFoundError(f"corrigir: {target} não existe.")
+    reports = []
+    for notebook_path in notebooks:
+        destination = None
+        if executed_dir is not None:
+            Path(executed_dir).mkdir(parents=True, exist_ok=True)
+            destination = Path(executed_dir) / notebook_path.name
+        reports.append(grade_notebook(notebook_path, cell_timeout, destination))
+    return reports
+
+
+def write_report(reports: list[Report], output: Path | str) -> None:
+    """Grava os relatórios em JSON (completo) ou CSV (uma linha por caderno)."""
+    output = Path(output)
+    if output.suffix.lower() == ".json":
+        data = [r.as_dict() for r in reports]
+        output.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return
+    if output.suffix.lower() != ".csv":
+        raise ValueError(f"write_report: use um arquivo .csv ou .json; recebido {output.name}.")
     ids = sorted(
-        {q["questao"] for r in relatorios for q in r.questoes},
+        {q["questao"] for r in reports for q in r.questions},
         key=lambda s: tuple(int(p) for p in s.split(".")),
     )
-    with saida.open("w", newline="", encoding="utf-8") as arquivo:
-        writer = csv.writer(arquivo)
+    with output.open("w", newline="", encoding="utf-8") as path:
+        writer = csv.writer(path)
         writer.writerow(
             [
                 "arquivo",
@@ -301,41 +316,41 @@ def escrever_relatorio(relatorios: list[Relatorio], saida: Path | str) -> None:
                 "avisos",
             ]
         )
-        for r in relatorios:
-            pontos = {q["questao"]: q["pontos"] for q in r.questoes}
+        for r in reports:
+            points = {q["questao"]: q["pontos"] for q in r.questions}
             writer.writerow(
                 [
-                    r.arquivo,
-                    r.trabalho or "",
-                    *(float(pontos[i]) if i in pontos else "" for i in ids),
+                    r.path,
+                    r.assignment or "",
+                    *(float(points[i]) if i in points else "" for i in ids),
                     r.total,
-                    r.maximo,
-                    r.porcentagem,
-                    len(r.erros),
-                    " | ".join(r.avisos),
+                    r.max_points,
+                    r.percentage,
+                    len(r.errors),
+                    " | ".join(r.warnings),
                 ]
             )
 
 
-def _num(valor: float) -> str:
+def _num(value: float) -> str:
     """Um número com vírgula decimal, para o resumo em português."""
-    return f"{valor:g}".replace(".", ",")
+    return f"{value:g}".replace(".", ",")
 
 
-def _resumo(relatorio: Relatorio) -> str:
-    linhas = [
-        f"{relatorio.arquivo} ({relatorio.trabalho or 'trabalho desconhecido'}): "
-        f"{_num(relatorio.total)}/{_num(relatorio.maximo)} pontos "
-        f"({_num(relatorio.porcentagem)} %)"
+def _summary(report: Report) -> str:
+    lines = [
+        f"{report.path} ({report.assignment or 'trabalho desconhecido'}): "
+        f"{_num(report.total)}/{_num(report.max_points)} pontos "
+        f"({_num(report.percentage)} %)"
     ]
-    for q in relatorio.questoes:
-        linhas.append(
+    for q in report.questions:
+        lines.append(
             f"  questão {q['questao']} ({q['titulo']}): {_num(q['pontos'])}/{_num(q['maximo'])}"
         )
-        linhas.extend(f"      {m}" for m in q["mensagens"])
-    linhas.extend(f"  erro: {e}" for e in relatorio.erros)
-    linhas.extend(f"  aviso: {a}" for a in relatorio.avisos)
-    return "\n".join(linhas)
+        lines.extend(f"      {m}" for m in q["mensagens"])
+    lines.extend(f"  erro: {e}" for e in report.errors)
+    lines.extend(f"  aviso: {a}" for a in report.warnings)
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,25 +359,42 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bnlib.grading",
         description="Corrige cadernos de trabalhos e escreve um relatório de notas.",
     )
-    sub = parser.add_subparsers(dest="comando", required=True)
+    sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("corrigir", help="corrige um caderno ou uma pasta de cadernos")
-    p.add_argument("alvo", type=Path, help="caderno .ipynb ou pasta com cadernos")
-    p.add_argument("--relatorio", type=Path, help="arquivo .csv ou .json para as notas")
+    p.add_argument("target", metavar="alvo", type=Path, help="caderno .ipynb ou pasta com cadernos")
     p.add_argument(
-        "--tempo-celula", type=int, default=TEMPO_CELULA, help="limite por célula, em segundos"
+        "--relatorio",
+        dest="report",
+        metavar="RELATORIO",
+        type=Path,
+        help="arquivo .csv ou .json para as notas",
     )
-    p.add_argument("--executados", type=Path, help="pasta para os cadernos executados")
+    p.add_argument(
+        "--tempo-celula",
+        dest="cell_timeout",
+        metavar="TEMPO_CELULA",
+        type=int,
+        default=CELL_TIME_LIMIT,
+        help="limite por célula, em segundos",
+    )
+    p.add_argument(
+        "--executados",
+        dest="executed_dir",
+        metavar="EXECUTADOS",
+        type=Path,
+        help="pasta para os cadernos executados",
+    )
     args = parser.parse_args(argv)
     try:
-        relatorios = corrigir(args.alvo, args.tempo_celula, args.executados)
-    except FileNotFoundError as erro:
-        print(f"erro: {erro}", file=sys.stderr)
+        reports = grade(args.target, args.cell_timeout, args.executed_dir)
+    except FileNotFoundError as error:
+        print(f"erro: {error}", file=sys.stderr)
         return 2
-    for relatorio in relatorios:
-        print(_resumo(relatorio))
-    if args.relatorio is not None:
-        escrever_relatorio(relatorios, args.relatorio)
-        print(f"relatório gravado em {args.relatorio}")
+    for report in reports:
+        print(_summary(report))
+    if args.report is not None:
+        write_report(reports, args.report)
+        print(f"relatório gravado em {args.report}")
     return 0
 
 

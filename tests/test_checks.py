@@ -7,23 +7,23 @@ import torch
 from bnlib import checks
 
 
-def _dica(resultado: checks.Resultado) -> str:
-    return "\n".join(m for m in resultado.mensagens if m.startswith("Dica"))
+def _hint(result: checks.Result) -> str:
+    return "\n".join(m for m in result.messages if m.startswith("Dica"))
 
 
-def _passa(verificar, funcao, capsys=None):
-    resultado = verificar(funcao, silencioso=True)
-    assert resultado.aprovado, resultado.texto()
-    assert resultado.pontos == resultado.maximo
-    return resultado
+def _passes(check, function, capsys=None):
+    result = check(function, quiet=True)
+    assert result.passed, result.text()
+    assert result.points == result.max_points
+    return result
 
 
-def _falha(verificar, funcao, dica: str):
-    resultado = verificar(funcao, silencioso=True)
-    assert not resultado.aprovado
-    assert resultado.pontos < resultado.maximo
-    assert dica in _dica(resultado), resultado.texto()
-    return resultado
+def _fails(check, function, hint: str):
+    result = check(function, quiet=True)
+    assert not result.passed
+    assert result.points < result.max_points
+    assert hint in _hint(result), result.text()
+    return result
 
 
 # ---- referências internas contra o PyTorch ---------------------------------------------
@@ -53,305 +53,305 @@ def test_group_norm_reference_matches_torch(groups):
 # ---- Trabalho 1 -------------------------------------------------------------------------
 
 
-def test_media_e_variancia():
-    _passa(checks.verificar_media_e_variancia, lambda x: (x.mean(0), x.var(0)))
-    _falha(
-        checks.verificar_media_e_variancia,
+def test_batch_mean_and_variance():
+    _passes(checks.check_batch_mean_and_variance, lambda x: (x.mean(0), x.var(0)))
+    _fails(
+        checks.check_batch_mean_and_variance,
         lambda x: (x.mean(0), x.var(0, ddof=1)),
         "a variância deve usar 1/N, não 1/(N-1)",
     )
-    _falha(checks.verificar_media_e_variancia, lambda x: (x.mean(1), x.var(1)), "eixo errado")
-    _falha(checks.verificar_media_e_variancia, lambda x: (x.mean(0), x.std(0)), "desvio padrão")
-    _falha(checks.verificar_media_e_variancia, lambda x: (x.mean(), x.var()), "axis=0")
+    _fails(checks.check_batch_mean_and_variance, lambda x: (x.mean(1), x.var(1)), "eixo errado")
+    _fails(checks.check_batch_mean_and_variance, lambda x: (x.mean(0), x.std(0)), "desvio padrão")
+    _fails(checks.check_batch_mean_and_variance, lambda x: (x.mean(), x.var()), "axis=0")
 
 
-def _norm(x, eps=1e-5, ddof=0, axis=0, fora=False):
+def _norm(x, eps=1e-5, ddof=0, axis=0, outside=False):
     m = x.mean(axis, keepdims=True)
     v = x.var(axis, ddof=ddof, keepdims=True)
-    return (x - m) / (np.sqrt(v) + eps if fora else np.sqrt(v + eps))
+    return (x - m) / (np.sqrt(v) + eps if outside else np.sqrt(v + eps))
 
 
-def test_normalizar():
-    _passa(checks.verificar_normalizar, _norm)
-    _falha(checks.verificar_normalizar, lambda x, eps=1e-5: _norm(x, ddof=1), "1/N, não 1/(N-1)")
-    _falha(checks.verificar_normalizar, lambda x, eps=1e-5: _norm(x, fora=True), "dentro da raiz")
-    _falha(checks.verificar_normalizar, lambda x, eps=1e-5: _norm(x, axis=1), "eixo errado")
-    _falha(checks.verificar_normalizar, lambda x, eps=1e-5: _norm(x, eps=0), "faltou o épsilon")
+def test_normalize():
+    _passes(checks.check_normalize, _norm)
+    _fails(checks.check_normalize, lambda x, eps=1e-5: _norm(x, ddof=1), "1/N, não 1/(N-1)")
+    _fails(checks.check_normalize, lambda x, eps=1e-5: _norm(x, outside=True), "dentro da raiz")
+    _fails(checks.check_normalize, lambda x, eps=1e-5: _norm(x, axis=1), "eixo errado")
+    _fails(checks.check_normalize, lambda x, eps=1e-5: _norm(x, eps=0), "faltou o épsilon")
 
 
-def test_bn_passo_direto():
-    _passa(checks.verificar_bn_passo_direto, lambda x, g, b, eps=1e-5: g * _norm(x) + b)
-    _falha(
-        checks.verificar_bn_passo_direto,
+def test_bn_forward_pass():
+    _passes(checks.check_bn_forward_pass, lambda x, g, b, eps=1e-5: g * _norm(x) + b)
+    _fails(
+        checks.check_bn_forward_pass,
         lambda x, g, b, eps=1e-5: g * _norm(x, ddof=1) + b,
         "1/N, não 1/(N-1)",
     )
-    _falha(
-        checks.verificar_bn_passo_direto,
-        lambda x, g, b, eps=1e-5: g * _norm(x, fora=True) + b,
+    _fails(
+        checks.check_bn_forward_pass,
+        lambda x, g, b, eps=1e-5: g * _norm(x, outside=True) + b,
         "dentro da raiz",
     )
-    _falha(
-        checks.verificar_bn_passo_direto,
+    _fails(
+        checks.check_bn_forward_pass,
         lambda x, g, b, eps=1e-5: g * _norm(x, axis=1) + b,
         "eixo errado",
     )
-    _falha(checks.verificar_bn_passo_direto, lambda x, g, b, eps=1e-5: _norm(x), "escala")
-    _falha(checks.verificar_bn_passo_direto, lambda x, g, b, eps=1e-5: b * _norm(x) + g, "trocados")
+    _fails(checks.check_bn_forward_pass, lambda x, g, b, eps=1e-5: _norm(x), "escala")
+    _fails(checks.check_bn_forward_pass, lambda x, g, b, eps=1e-5: b * _norm(x) + g, "trocados")
 
 
 def test_exceptions_are_explained_not_raised(capsys):
-    def quebrada(x):
+    def broken_fn(x):
         return x.mean(axis=5)
 
-    resultado = checks.verificar_media_e_variancia(quebrada)
-    saida = capsys.readouterr().out
-    assert resultado.pontos == 0
-    assert "AxisError" in saida and "x.mean(axis=5)" in saida
-    assert "Traceback" not in saida
-    assert "Questão 1.1" in saida
+    result = checks.check_batch_mean_and_variance(broken_fn)
+    output = capsys.readouterr().out
+    assert result.points == 0
+    assert "AxisError" in output and "x.mean(axis=5)" in output
+    assert "Traceback" not in output
+    assert "Questão 1.1" in output
 
 
 def test_not_implemented_and_not_callable():
-    def vazia(x):
+    def empty(x):
         raise NotImplementedError("Escreva sua solução aqui.")
 
-    resultado = checks.verificar_media_e_variancia(vazia, silencioso=True)
-    assert resultado.pontos == 0 and "ainda não foi implementada" in resultado.texto()
-    resultado = checks.verificar_bn_passo_direto(None, silencioso=True)
-    assert resultado.pontos == 0 and "deveria ser uma função" in resultado.texto()
+    result = checks.check_batch_mean_and_variance(empty, quiet=True)
+    assert result.points == 0 and "ainda não foi implementada" in result.text()
+    result = checks.check_bn_forward_pass(None, quiet=True)
+    assert result.points == 0 and "deveria ser uma função" in result.text()
 
 
 def test_wrong_return_format():
-    resultado = checks.verificar_media_e_variancia(lambda x: x.mean(0), silencioso=True)
-    assert "tupla de 2 valores" in resultado.texto()
+    result = checks.check_batch_mean_and_variance(lambda x: x.mean(0), quiet=True)
+    assert "tupla de 2 valores" in result.text()
 
 
 def test_partial_credit_counts_hidden_cases():
-    def so_float64(x):
+    def float64_only(x):
         if x.dtype == np.float32:
             return x.mean(0), x.var(0) * 2
         return x.mean(0), x.var(0)
 
-    resultado = checks.verificar_media_e_variancia(so_float64, silencioso=True)
-    assert 0 < resultado.pontos < resultado.maximo
-    assert "caso oculto «float32" in resultado.texto()
+    result = checks.check_batch_mean_and_variance(float64_only, quiet=True)
+    assert 0 < result.points < result.max_points
+    assert "caso oculto «float32" in result.text()
 
 
 # ---- Trabalho 2 -------------------------------------------------------------------------
 
 
-def _retro(dy, x, gamma, eps=1e-5, ddof=0, kind="ok"):
+def _backward(dy, x, gamma, eps=1e-5, ddof=0, kind="ok"):
     return checks._bn_backward_variant(dy, x, gamma, eps, ddof=ddof, kind=kind)
 
 
 @pytest.mark.parametrize(
-    "verificar", [checks.verificar_bn_retro_etapas, checks.verificar_bn_retro_fechada]
+    "check", [checks.check_bn_backward_steps, checks.check_bn_backward_closed_form]
 )
-def test_backward(verificar):
-    _passa(verificar, _retro)
-    _falha(verificar, lambda dy, x, g, eps=1e-5: _retro(dy, x, g, kind="so_direto"), "caminhos")
-    _falha(
-        verificar,
-        lambda dy, x, g, eps=1e-5: _retro(dy, x, g, kind="sem_variancia"),
+def test_backward(check):
+    _passes(check, _backward)
+    _fails(check, lambda dy, x, g, eps=1e-5: _backward(dy, x, g, kind="direct_only"), "caminhos")
+    _fails(
+        check,
+        lambda dy, x, g, eps=1e-5: _backward(dy, x, g, kind="no_variance"),
         "caminho pela variância",
     )
-    _falha(
-        verificar, lambda dy, x, g, eps=1e-5: _retro(dy, x, g, kind="dgamma_com_x"), "não Σ dy · x"
+    _fails(
+        check, lambda dy, x, g, eps=1e-5: _backward(dy, x, g, kind="dgamma_with_x"), "não Σ dy · x"
     )
-    _falha(verificar, lambda dy, x, g, eps=1e-5: _retro(dy, x, g, ddof=1), "1/N, não 1/(N-1)")
-    _falha(
-        verificar,
-        lambda dy, x, g, eps=1e-5: (lambda r: (r[0], r[2], r[1]))(_retro(dy, x, g)),
+    _fails(check, lambda dy, x, g, eps=1e-5: _backward(dy, x, g, ddof=1), "1/N, não 1/(N-1)")
+    _fails(
+        check,
+        lambda dy, x, g, eps=1e-5: (lambda r: (r[0], r[2], r[1]))(_backward(dy, x, g)),
         "trocados",
     )
 
 
-def _grad(f, x, dy, h=1e-5, kind="central", restaurar=True):
+def _grad(f, x, dy, h=1e-5, kind="central", restore=True):
     dx = np.zeros_like(x)
     base = np.sum(f(x) * dy)
     for i in np.ndindex(x.shape):
         original = x[i]
         x[i] = original + h
-        mais = np.sum(f(x) * dy)
+        plus = np.sum(f(x) * dy)
         x[i] = original - h
-        menos = np.sum(f(x) * dy)
-        x[i] = original if restaurar else original - h
+        minus = np.sum(f(x) * dy)
+        x[i] = original if restore else original - h
         if kind == "central":
-            dx[i] = (mais - menos) / (2 * h)
-        elif kind == "frente":
-            dx[i] = (mais - base) / h
+            dx[i] = (plus - minus) / (2 * h)
+        elif kind == "forward":
+            dx[i] = (plus - base) / h
         else:
-            dx[i] = (mais - menos) / h
+            dx[i] = (plus - minus) / h
     return dx
 
 
-def test_gradiente_numerico():
-    _passa(checks.verificar_gradiente_numerico, _grad)
-    _falha(
-        checks.verificar_gradiente_numerico,
-        lambda f, x, dy, h=1e-5: _grad(f, x, dy, kind="frente"),
+def test_numerical_gradient():
+    _passes(checks.check_numerical_gradient, _grad)
+    _fails(
+        checks.check_numerical_gradient,
+        lambda f, x, dy, h=1e-5: _grad(f, x, dy, kind="forward"),
         "diferenças centradas",
     )
-    _falha(
-        checks.verificar_gradiente_numerico,
-        lambda f, x, dy, h=1e-5: _grad(f, x, dy, kind="sem_2"),
+    _fails(
+        checks.check_numerical_gradient,
+        lambda f, x, dy, h=1e-5: _grad(f, x, dy, kind="no_2"),
         "dividir por 2h",
     )
-    resultado = checks.verificar_gradiente_numerico(
-        lambda f, x, dy, h=1e-5: _grad(f, x, dy, restaurar=False), silencioso=True
+    result = checks.check_numerical_gradient(
+        lambda f, x, dy, h=1e-5: _grad(f, x, dy, restore=False), quiet=True
     )
-    assert "deixou `x` alterado" in resultado.texto()
+    assert "deixou `x` alterado" in result.text()
 
 
 # ---- Trabalho 3 -------------------------------------------------------------------------
 
 
-def _atualizar(media, var, x, momentum=0.1, ddof=1, invertido=False):
-    a, b = (momentum, 1 - momentum) if invertido else (1 - momentum, momentum)
-    return a * media + b * x.mean(0), a * var + b * x.var(0, ddof=ddof)
+def _update(mean, var, x, momentum=0.1, ddof=1, inverted=False):
+    a, b = (momentum, 1 - momentum) if inverted else (1 - momentum, momentum)
+    return a * mean + b * x.mean(0), a * var + b * x.var(0, ddof=ddof)
 
 
-def test_atualizar_estatisticas():
-    _passa(checks.verificar_atualizar_estatisticas, _atualizar)
-    _falha(
-        checks.verificar_atualizar_estatisticas,
-        lambda m, v, x, momentum=0.1: _atualizar(m, v, x, momentum, ddof=0),
+def test_update_running_averages():
+    _passes(checks.check_update_running_averages, _update)
+    _fails(
+        checks.check_update_running_averages,
+        lambda m, v, x, momentum=0.1: _update(m, v, x, momentum, ddof=0),
         "NÃO enviesada",
     )
-    _falha(
-        checks.verificar_atualizar_estatisticas,
-        lambda m, v, x, momentum=0.1: _atualizar(m, v, x, momentum, invertido=True),
+    _fails(
+        checks.check_update_running_averages,
+        lambda m, v, x, momentum=0.1: _update(m, v, x, momentum, inverted=True),
         "peso do lote NOVO",
     )
 
 
-def test_atualizar_estatisticas_matches_bnlib():
+def test_update_running_averages_matches_bnlib():
     from bnlib import batchnorm_forward, update_running_stats
 
     x = np.random.default_rng(3).standard_normal((6, 3))
     _, cache = batchnorm_forward(x, np.ones(3), np.zeros(3))
     expected = update_running_stats(np.zeros(3), np.ones(3), cache, 0.1)
-    for got, exp in zip(checks._atualizar_ref(np.zeros(3), np.ones(3), x), expected, strict=True):
+    for got, exp in zip(checks._update_ref(np.zeros(3), np.ones(3), x), expected, strict=True):
         np.testing.assert_allclose(got, exp)
 
 
-def test_bn_inferencia():
-    def certa(x, g, b, m, v, eps=1e-5):
+def test_bn_inference():
+    def correct(x, g, b, m, v, eps=1e-5):
         return g * (x - m) / np.sqrt(v + eps) + b
 
-    _passa(checks.verificar_bn_inferencia, certa)
-    _falha(
-        checks.verificar_bn_inferencia,
+    _passes(checks.check_bn_inference, correct)
+    _fails(
+        checks.check_bn_inference,
         lambda x, g, b, m, v, eps=1e-5: g * _norm(x) + b,
         "estatísticas ACUMULADAS",
     )
-    _falha(
-        checks.verificar_bn_inferencia,
+    _fails(
+        checks.check_bn_inference,
         lambda x, g, b, m, v, eps=1e-5: g * (x - m) / (np.sqrt(v) + eps) + b,
         "dentro da raiz",
     )
 
 
-def test_resposta_peso_inicial():
-    assert checks.verificar_resposta_peso_inicial(0.9**50, silencioso=True).aprovado
-    resultado = checks.verificar_resposta_peso_inicial(0.1**50, silencioso=True)
-    assert resultado.pontos == 0 and "(1 - momentum) = 0,9" in resultado.texto()
-    assert "ainda não foi preenchida" in checks.verificar_resposta_peso_inicial(None).texto()
-    assert "deve ser um número" in checks.verificar_resposta_peso_inicial("muito").texto()
+def test_answer_initial_weight():
+    assert checks.check_answer_initial_weight(0.9**50, quiet=True).passed
+    result = checks.check_answer_initial_weight(0.1**50, quiet=True)
+    assert result.points == 0 and "(1 - momentum) = 0,9" in result.text()
+    assert "ainda não foi preenchida" in checks.check_answer_initial_weight(None).text()
+    assert "deve ser um número" in checks.check_answer_initial_weight("muito").text()
 
 
 # ---- Trabalho 4 -------------------------------------------------------------------------
 
 
-def _espacial(x, g, b, eps=1e-5, axes=(0, 2, 3), ddof=0):
+def _spatial(x, g, b, eps=1e-5, axes=(0, 2, 3), ddof=0):
     m = x.mean(axes, keepdims=True)
     v = x.var(axes, ddof=ddof, keepdims=True)
     return g.reshape(1, -1, 1, 1) * (x - m) / np.sqrt(v + eps) + b.reshape(1, -1, 1, 1)
 
 
-def test_bn_espacial_passo_direto():
-    _passa(checks.verificar_bn_espacial_passo_direto, _espacial)
-    _falha(
-        checks.verificar_bn_espacial_passo_direto,
-        lambda x, g, b, eps=1e-5: _espacial(x, g, b, axes=(0,)),
+def test_spatial_bn_forward():
+    _passes(checks.check_spatial_bn_forward, _spatial)
+    _fails(
+        checks.check_spatial_bn_forward,
+        lambda x, g, b, eps=1e-5: _spatial(x, g, b, axes=(0,)),
         "uma média e uma variância por CANAL",
     )
-    _falha(
-        checks.verificar_bn_espacial_passo_direto,
-        lambda x, g, b, eps=1e-5: _espacial(x, g, b, axes=(2, 3)),
+    _fails(
+        checks.check_spatial_bn_forward,
+        lambda x, g, b, eps=1e-5: _spatial(x, g, b, axes=(2, 3)),
         "normalização de instância",
     )
-    _falha(
-        checks.verificar_bn_espacial_passo_direto,
-        lambda x, g, b, eps=1e-5: _espacial(x, g, b, ddof=1),
+    _fails(
+        checks.check_spatial_bn_forward,
+        lambda x, g, b, eps=1e-5: _spatial(x, g, b, ddof=1),
         "1/m, não 1/(m-1)",
     )
 
 
-def test_bn_espacial_retro():
+def test_spatial_bn_backward():
     def via_2d(dy, x, g, eps=1e-5):
         n, c, h, w = x.shape
         flat = x.transpose(0, 2, 3, 1).reshape(-1, c)
         dflat = dy.transpose(0, 2, 3, 1).reshape(-1, c)
-        dx, dg, db = _retro(dflat, flat, g)
+        dx, dg, db = _backward(dflat, flat, g)
         return dx.reshape(n, h, w, c).transpose(0, 3, 1, 2), dg, db
 
-    _passa(checks.verificar_bn_espacial_retro, via_2d)
-    _falha(
-        checks.verificar_bn_espacial_retro,
-        lambda dy, x, g, eps=1e-5: _retro(dy, x, g, kind="so_direto"),
+    _passes(checks.check_spatial_bn_backward, via_2d)
+    _fails(
+        checks.check_spatial_bn_backward,
+        lambda dy, x, g, eps=1e-5: _backward(dy, x, g, kind="direct_only"),
         "também dependem de x",
     )
-    _falha(
-        checks.verificar_bn_espacial_retro,
-        lambda dy, x, g, eps=1e-5: _retro(dy, x, g, ddof=1),
+    _fails(
+        checks.check_spatial_bn_backward,
+        lambda dy, x, g, eps=1e-5: _backward(dy, x, g, ddof=1),
         "não por m - 1",
     )
-    resultado = checks.verificar_bn_espacial_retro(checks._per_position_backward, silencioso=True)
-    assert resultado.pontos == 0 and "por CANAL" in resultado.texto()
+    result = checks.check_spatial_bn_backward(checks._per_position_backward, quiet=True)
+    assert result.points == 0 and "por CANAL" in result.text()
 
 
 # ---- Trabalho 5 -------------------------------------------------------------------------
 
 
-def test_norm_camada():
-    _passa(checks.verificar_norm_camada, lambda x, g, b, eps=1e-5: g * _norm(x, axis=1) + b)
-    _falha(
-        checks.verificar_norm_camada,
+def test_layer_normalization():
+    _passes(checks.check_layer_normalization, lambda x, g, b, eps=1e-5: g * _norm(x, axis=1) + b)
+    _fails(
+        checks.check_layer_normalization,
         lambda x, g, b, eps=1e-5: g * _norm(x, axis=0) + b,
         "isso é a normalização em lote",
     )
-    _falha(
-        checks.verificar_norm_camada,
+    _fails(
+        checks.check_layer_normalization,
         lambda x, g, b, eps=1e-5: g * _norm(x, axis=1, ddof=1) + b,
         "1/D, não 1/(D-1)",
     )
 
 
-def test_norm_grupo():
-    _passa(
-        checks.verificar_norm_grupo,
-        lambda x, g, b, grupos, eps=1e-5: checks.group_norm_reference(x, g, b, grupos, eps),
+def test_group_normalization():
+    _passes(
+        checks.check_group_normalization,
+        lambda x, g, b, groups, eps=1e-5: checks.group_norm_reference(x, g, b, groups, eps),
     )
 
-    def entrelacada(x, g, b, grupos, eps=1e-5):
+    def interleaved_fn(x, g, b, groups, eps=1e-5):
         n, c, h, w = x.shape
-        xg = x.reshape(n, c // grupos, grupos, h, w)
+        xg = x.reshape(n, c // groups, groups, h, w)
         m = xg.mean((1, 3, 4), keepdims=True)
         v = xg.var((1, 3, 4), keepdims=True)
         x_hat = ((xg - m) / np.sqrt(v + eps)).reshape(x.shape)
         return g.reshape(1, -1, 1, 1) * x_hat + b.reshape(1, -1, 1, 1)
 
-    _falha(checks.verificar_norm_grupo, entrelacada, "CONSECUTIVOS")
-    _falha(
-        checks.verificar_norm_grupo,
-        lambda x, g, b, grupos, eps=1e-5: _espacial(x, g, b, axes=(2, 3)),
+    _fails(checks.check_group_normalization, interleaved_fn, "CONSECUTIVOS")
+    _fails(
+        checks.check_group_normalization,
+        lambda x, g, b, groups, eps=1e-5: _spatial(x, g, b, axes=(2, 3)),
         "normalização de instância",
     )
-    _falha(
-        checks.verificar_norm_grupo,
-        lambda x, g, b, grupos, eps=1e-5: _espacial(x, g, b),
+    _fails(
+        checks.check_group_normalization,
+        lambda x, g, b, groups, eps=1e-5: _spatial(x, g, b),
         "isso é a normalização em lote",
     )
 
@@ -359,229 +359,230 @@ def test_norm_grupo():
 # ---- Trabalho 6 -------------------------------------------------------------------------
 
 
-def _mlp(com_bn, depois=False):
+def _mlp(with_bn, after=False):
     from torch import nn
 
-    camadas = []
+    layers = []
     for a, b in [(784, 100), (100, 100)]:
-        bloco = [nn.Linear(a, b), nn.Sigmoid()]
-        if com_bn:
-            bloco.insert(2 if depois else 1, nn.BatchNorm1d(b))
-        camadas += bloco
-    return nn.Sequential(*camadas, nn.Linear(100, 10))
+        block = [nn.Linear(a, b), nn.Sigmoid()]
+        if with_bn:
+            block.insert(2 if after else 1, nn.BatchNorm1d(b))
+        layers += block
+    return nn.Sequential(*layers, nn.Linear(100, 10))
 
 
-def test_construir_mlp():
+def test_build_mlp():
     from bnlib import nn as bnn
     from bnlib.training import make_mlp
 
-    _passa(checks.verificar_construir_mlp, _mlp)
-    _passa(
-        checks.verificar_construir_mlp,
-        lambda com_bn: make_mlp(
-            [784, 100, 100, 10], "sigmoid", norm=bnn.BatchNorm1d if com_bn else None
+    _passes(checks.check_build_mlp, _mlp)
+    _passes(
+        checks.check_build_mlp,
+        lambda with_bn: make_mlp(
+            [784, 100, 100, 10], "sigmoid", norm=bnn.BatchNorm1d if with_bn else None
         ),
     )
-    _falha(checks.verificar_construir_mlp, lambda c: _mlp(c, depois=True), "ANTES da ativação")
-    resultado = checks.verificar_construir_mlp(lambda c: _mlp(False), silencioso=True)
-    assert resultado.casos_ok == 1
+    _fails(checks.check_build_mlp, lambda c: _mlp(c, after=True), "ANTES da ativação")
+    result = checks.check_build_mlp(lambda c: _mlp(False), quiet=True)
+    assert result.cases_passed == 1
 
 
-def test_passos_ate():
-    def certa(h, alvo):
+def test_steps_to_target():
+    def correct(h, target):
         return next(
-            (p for p, a in zip(h["eval_step"], h["eval_accuracy"], strict=True) if a >= alvo), None
+            (p for p, a in zip(h["eval_step"], h["eval_accuracy"], strict=True) if a >= target),
+            None,
         )
 
-    _passa(checks.verificar_passos_ate, certa)
+    _passes(checks.check_steps_to_target, correct)
 
-    def indice(h, alvo):
-        return next((i for i, a in enumerate(h["eval_accuracy"]) if a >= alvo), None)
+    def index(h, target):
+        return next((i for i, a in enumerate(h["eval_accuracy"]) if a >= target), None)
 
-    _falha(checks.verificar_passos_ate, indice, "não o índice")
+    _fails(checks.check_steps_to_target, index, "não o índice")
 
-    def estrito(h, alvo):
+    def strict_gt(h, target):
         return next(
-            (p for p, a in zip(h["eval_step"], h["eval_accuracy"], strict=True) if a > alvo), None
+            (p for p, a in zip(h["eval_step"], h["eval_accuracy"], strict=True) if a > target), None
         )
 
-    _falha(checks.verificar_passos_ate, estrito, "maior ou igual")
+    _fails(checks.check_steps_to_target, strict_gt, "maior ou igual")
 
-    def menos_um(h, alvo):
-        return certa(h, alvo) or -1
+    def minus_one(h, target):
+        return correct(h, target) or -1
 
-    _falha(checks.verificar_passos_ate, menos_um, "devolva None")
+    _fails(checks.check_steps_to_target, minus_one, "devolva None")
 
 
 def test_project_answers():
-    ref = checks.medidas_referencia()
-    assert ref["passos_com_bn"] is not None
-    assert ref["final_com_bn"] > ref["final_sem_bn"] + 0.2
-    assert checks.verificar_resposta_passos(ref["passos_com_bn"], silencioso=True).aprovado
-    diferenca = 100 * (ref["final_com_bn"] - ref["final_sem_bn"])
-    assert checks.verificar_resposta_diferenca(diferenca, silencioso=True).aprovado
-    _falha(checks.verificar_resposta_diferenca, diferenca / 100, "pontos percentuais")
+    ref = checks.reference_measurements()
+    assert ref["steps_with_bn"] is not None
+    assert ref["final_with_bn"] > ref["final_without_bn"] + 0.2
+    assert checks.check_answer_steps(ref["steps_with_bn"], quiet=True).passed
+    difference = 100 * (ref["final_with_bn"] - ref["final_without_bn"])
+    assert checks.check_answer_difference(difference, quiet=True).passed
+    _fails(checks.check_answer_difference, difference / 100, "pontos percentuais")
 
 
-def test_corrigir_trabalho_prints_record_and_handles_missing_names(capsys):
-    resultados = checks.corrigir_trabalho(
-        "01_passo_direto", {"media_e_variancia": lambda x: (x.mean(0), x.var(0))}
+def test_grade_assignment_prints_record_and_handles_missing_names(capsys):
+    results = checks.grade_assignment(
+        "01_passo_direto", {"batch_mean_and_variance": lambda x: (x.mean(0), x.var(0))}
     )
-    saida = capsys.readouterr().out
-    assert saida.startswith(checks.MARCADOR)
-    assert [r.pontos for r in resultados] == [3, 0, 0]
-    assert "não está definido" in resultados[1].texto()
+    output = capsys.readouterr().out
+    assert output.startswith(checks.MARKER)
+    assert [r.points for r in results] == [3, 0, 0]
+    assert "não está definido" in results[1].text()
     with pytest.raises(ValueError, match="trabalho desconhecido"):
-        checks.corrigir_trabalho("99_nada", {})
+        checks.grade_assignment("99_nada", {})
 
 
 # ---- Retorno revisado: formato, shape, tipo, tempo, exceções e dicas novas ----------------
 
 
-def _sem_dica(resultado: checks.Resultado) -> None:
-    assert not _dica(resultado), resultado.texto()
+def _no_hint(result: checks.Result) -> None:
+    assert not _hint(result), result.text()
 
 
 def test_format_problems_get_specific_message_not_formula_hint():
-    r = checks.verificar_media_e_variancia(lambda x: x.var(0), silencioso=True)
-    _sem_dica(r)
-    r = checks.verificar_bn_passo_direto(lambda x, g, b, eps=1e-5: (g * _norm(x) + b, {}), True)
-    assert "devolver só y" in r.texto()
-    _sem_dica(r)
-    r = checks.verificar_bn_passo_direto(lambda x, g, b, eps=1e-5: None, silencioso=True)
-    assert "devolveu None" in r.texto() and "shape esperado" not in r.texto()
+    r = checks.check_batch_mean_and_variance(lambda x: x.var(0), quiet=True)
+    _no_hint(r)
+    r = checks.check_bn_forward_pass(lambda x, g, b, eps=1e-5: (g * _norm(x) + b, {}), True)
+    assert "devolver só y" in r.text()
+    _no_hint(r)
+    r = checks.check_bn_forward_pass(lambda x, g, b, eps=1e-5: None, quiet=True)
+    assert "devolveu None" in r.text() and "shape esperado" not in r.text()
 
 
 def test_shape_messages_explain_keepdims_and_transpose():
-    r = checks.verificar_media_e_variancia(
-        lambda x: (x.mean(0, keepdims=True), x.var(0, keepdims=True)), silencioso=True
+    r = checks.check_batch_mean_and_variance(
+        lambda x: (x.mean(0, keepdims=True), x.var(0, keepdims=True)), quiet=True
     )
-    assert "keepdims=True" in r.texto() and r.pontos == 0
-    _sem_dica(r)
-    r = checks.verificar_normalizar(lambda x, eps=1e-5: _norm(x).T, silencioso=True)
-    assert "transposto" in r.texto()
-    r = checks.verificar_bn_espacial_retro(
+    assert "keepdims=True" in r.text() and r.points == 0
+    _no_hint(r)
+    r = checks.check_normalize(lambda x, eps=1e-5: _norm(x).T, quiet=True)
+    assert "transposto" in r.text()
+    r = checks.check_spatial_bn_backward(
         lambda dy, x, g, eps=1e-5: (
             lambda r: (r[0], r[1].reshape(1, -1, 1, 1), r[2].reshape(1, -1, 1, 1))
         )(checks._bn_backward_ref(dy, x, g)),
-        silencioso=True,
+        quiet=True,
     )
-    assert "keepdims=True" in r.texto()
+    assert "keepdims=True" in r.text()
 
 
 def test_float32_upcast_gets_warning_without_penalty():
-    r = checks.verificar_normalizar(lambda x, eps=1e-5: _norm(x.astype(np.float64)), True)
-    assert r.aprovado and r.pontos == r.maximo
-    assert "Aviso" in r.texto() and "float32" in r.texto() and "float64" in r.texto()
-    r = checks.verificar_normalizar(_norm, silencioso=True)
-    assert "Aviso" not in r.texto()
+    r = checks.check_normalize(lambda x, eps=1e-5: _norm(x.astype(np.float64)), True)
+    assert r.passed and r.points == r.max_points
+    assert "Aviso" in r.text() and "float32" in r.text() and "float64" in r.text()
+    r = checks.check_normalize(_norm, quiet=True)
+    assert "Aviso" not in r.text()
 
 
 def test_infinite_loop_is_interrupted_and_explained(monkeypatch):
-    monkeypatch.setattr(checks, "LIMITE_CASO", 0.2)
+    monkeypatch.setattr(checks, "CASE_TIME_LIMIT", 0.2)
 
-    def para_sempre(x):
+    def forever(x):
         while True:
             pass
 
-    r = checks.verificar_media_e_variancia(para_sempre, silencioso=True)
-    assert r.pontos == 0 and "laço infinito" in r.texto()
-    assert len([m for m in r.mensagens if m.startswith("✘")]) == 1  # pára no primeiro caso
+    r = checks.check_batch_mean_and_variance(forever, quiet=True)
+    assert r.points == 0 and "laço infinito" in r.text()
+    assert len([m for m in r.messages if m.startswith("✘")]) == 1  # pára no primeiro caso
 
-    def passos_ate(historico, alvo):
+    def steps_to_target(history, target):
         i = 0
-        while historico["eval_accuracy"][i] < alvo:
+        while history["eval_accuracy"][i] < target:
             pass
-        return historico["eval_step"][i]
+        return history["eval_step"][i]
 
-    r = checks.verificar_passos_ate(passos_ate, silencioso=True)
-    assert "laço infinito" in r.texto()
+    r = checks.check_steps_to_target(steps_to_target, quiet=True)
+    assert "laço infinito" in r.text()
 
 
 def test_broad_except_in_student_code_does_not_swallow_time_limit(monkeypatch):
-    monkeypatch.setattr(checks, "LIMITE_CASO", 0.2)
+    monkeypatch.setattr(checks, "CASE_TIME_LIMIT", 0.2)
 
-    def engole(x):
+    def swallows(x):
         try:
             while True:
                 pass
         except Exception:
             return x.mean(0), x.var(0)
 
-    assert "laço infinito" in checks.verificar_media_e_variancia(engole, True).texto()
+    assert "laço infinito" in checks.check_batch_mean_and_variance(swallows, True).text()
 
 
 def test_common_exceptions_are_translated_and_grouped():
-    r = checks.verificar_norm_camada(
+    r = checks.check_layer_normalization(
         lambda x, g, b, eps=1e-5: g * (x - x.mean(1)) / np.sqrt(x.var(1) + eps) + b, True
     )
-    assert "keepdims=True" in r.texto() and "Em português" in r.texto()
-    assert "o mesmo problema em mais 3 casos ocultos" in r.texto()
+    assert "keepdims=True" in r.text() and "Em português" in r.text()
+    assert "o mesmo problema em mais 3 casos ocultos" in r.text()
 
-    def divisao(x, gamma, beta, grupos, eps=1e-5):
+    def division(x, gamma, beta, groups, eps=1e-5):
         n, c, h, w = x.shape
-        return x.reshape(n, grupos, c / grupos, h, w)
+        return x.reshape(n, groups, c / groups, h, w)
 
-    assert "`//`" in checks.verificar_norm_grupo(divisao, silencioso=True).texto()
-
-
-def test_bn_passo_direto_missing_beta_or_gamma():
-    _falha(checks.verificar_bn_passo_direto, lambda x, g, b, eps=1e-5: g * _norm(x), "somar beta")
-    _falha(checks.verificar_bn_passo_direto, lambda x, g, b, eps=1e-5: _norm(x) + b, "por gamma")
+    assert "`//`" in checks.check_group_normalization(division, quiet=True).text()
 
 
-def _retro_nd(dy, x, gamma, eps=1e-5, media=True, variancia=True, com_gamma=True, m=None):
+def test_bn_forward_pass_missing_beta_or_gamma():
+    _fails(checks.check_bn_forward_pass, lambda x, g, b, eps=1e-5: g * _norm(x), "somar beta")
+    _fails(checks.check_bn_forward_pass, lambda x, g, b, eps=1e-5: _norm(x) + b, "por gamma")
+
+
+def _backward_nd(dy, x, gamma, eps=1e-5, mean=True, variance=True, with_gamma=True, m=None):
     """Retropropagação nó a nó de um aluno, em (N, D) ou (N, C, H, W), com erros opcionais."""
-    eixos = (0,) if x.ndim == 2 else (0, 2, 3)
-    forma = (1, -1) + (1,) * (x.ndim - 2)
-    m = m or int(np.prod([x.shape[a] for a in eixos]))
-    xmu = x - x.mean(eixos, keepdims=True)
-    var = x.var(eixos, keepdims=True)
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    form = (1, -1) + (1,) * (x.ndim - 2)
+    m = m or int(np.prod([x.shape[a] for a in axes]))
+    xmu = x - x.mean(axes, keepdims=True)
+    var = x.var(axes, keepdims=True)
     inv = 1 / np.sqrt(var + eps)
     xhat = xmu * inv
-    dxhat = dy * gamma.reshape(forma) if com_gamma else dy
+    dxhat = dy * gamma.reshape(form) if with_gamma else dy
     dxmu = dxhat * inv
-    if variancia:
-        dvar = (dxhat * xmu).sum(eixos, keepdims=True) * -0.5 * inv**3
+    if variance:
+        dvar = (dxhat * xmu).sum(axes, keepdims=True) * -0.5 * inv**3
         dxmu = dxmu + dvar * 2 * xmu / m
-    dx = dxmu - dxmu.sum(eixos, keepdims=True) / m if media else dxmu
-    return dx, (dy * xhat).sum(eixos), dy.sum(eixos)
+    dx = dxmu - dxmu.sum(axes, keepdims=True) / m if mean else dxmu
+    return dx, (dy * xhat).sum(axes), dy.sum(axes)
 
 
 def test_backward_missing_mean_branch_and_gamma():
-    _falha(
-        checks.verificar_bn_retro_etapas,
-        lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g, media=False),
+    _fails(
+        checks.check_bn_backward_steps,
+        lambda dy, x, g, eps=1e-5: _backward_nd(dy, x, g, mean=False),
         "falta o caminho pela média",
     )
-    _falha(
-        checks.verificar_bn_retro_fechada,
-        lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g, com_gamma=False),
+    _fails(
+        checks.check_bn_backward_closed_form,
+        lambda dy, x, g, eps=1e-5: _backward_nd(dy, x, g, with_gamma=False),
         "faltou multiplicar dy por gamma",
     )
 
 
 def test_running_stats_keras_momentum_and_biased_variance_together():
-    def keras_enviesada(m, v, x, momentum=0.1):
+    def keras_biased(m, v, x, momentum=0.1):
         return (
             momentum * m + (1 - momentum) * x.mean(0),
             momentum * v + (1 - momentum) * x.var(0),
         )
 
-    r = _falha(checks.verificar_atualizar_estatisticas, keras_enviesada, "dois erros")
-    assert _dica(r).count("Dica") == 1
+    r = _fails(checks.check_update_running_averages, keras_biased, "dois erros")
+    assert _hint(r).count("Dica") == 1
 
 
 def test_numeric_answer_does_not_reveal_expected_value():
-    r = checks.verificar_resposta_peso_inicial(0.005, silencioso=True)
-    assert f"{0.9**50:.6g}" not in r.texto() and "0.00515" not in r.texto()
-    assert "perto" in _dica(r)
-    r = checks.verificar_resposta_peso_inicial(0.9**50, silencioso=True)
-    assert r.pontos == 2.0 and isinstance(r.pontos, float)
-    assert "1 de 1 caso correto." in r.texto()
+    r = checks.check_answer_initial_weight(0.005, quiet=True)
+    assert f"{0.9**50:.6g}" not in r.text() and "0.00515" not in r.text()
+    assert "perto" in _hint(r)
+    r = checks.check_answer_initial_weight(0.9**50, quiet=True)
+    assert r.points == 2.0 and isinstance(r.points, float)
+    assert "1 de 1 caso correto." in r.text()
 
 
-def _retro_por_pixel(dy, x, g, eps=1e-5):
+def _backward_per_pixel(dy, x, g, eps=1e-5):
     """Cada posição (c, h, w) normalizada como um atributo; dgamma e dbeta por canal."""
     xmu = x - x.mean(0)
     inv = 1 / np.sqrt(x.var(0) + eps)
@@ -593,39 +594,39 @@ def _retro_por_pixel(dy, x, g, eps=1e-5):
 
 
 def test_spatial_backward_hints():
-    _falha(
-        checks.verificar_bn_espacial_retro,
-        lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g, m=x.shape[0]),
+    _fails(
+        checks.check_spatial_bn_backward,
+        lambda dy, x, g, eps=1e-5: _backward_nd(dy, x, g, m=x.shape[0]),
         "m = N·H·W valores, não N",
     )
-    _falha(checks.verificar_bn_espacial_retro, _retro_por_pixel, "por CANAL")
-    _falha(
-        checks.verificar_bn_espacial_retro,
-        lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g, variancia=False),
+    _fails(checks.check_spatial_bn_backward, _backward_per_pixel, "por CANAL")
+    _fails(
+        checks.check_spatial_bn_backward,
+        lambda dy, x, g, eps=1e-5: _backward_nd(dy, x, g, variance=False),
         "falta o caminho pela variância",
     )
-    _passa(checks.verificar_bn_espacial_retro, lambda dy, x, g, eps=1e-5: _retro_nd(dy, x, g))
+    _passes(checks.check_spatial_bn_backward, lambda dy, x, g, eps=1e-5: _backward_nd(dy, x, g))
 
 
 def test_group_norm_groups_confused_with_group_size():
-    def trocado(x, g, b, grupos, eps=1e-5):
+    def swapped(x, g, b, groups, eps=1e-5):
         n, c, h, w = x.shape
-        xg = x.reshape(n, c // grupos, grupos, h, w)  # c // grupos grupos de `grupos` canais
+        xg = x.reshape(n, c // groups, groups, h, w)  # c // groups grupos de `groups` canais
         xg = (xg - xg.mean((2, 3, 4), keepdims=True)) / np.sqrt(
             xg.var((2, 3, 4), keepdims=True) + eps
         )
         return g.reshape(1, -1, 1, 1) * xg.reshape(x.shape) + b.reshape(1, -1, 1, 1)
 
-    r = _falha(checks.verificar_norm_grupo, trocado, "NÚMERO de grupos")
-    assert "instância" not in _dica(r)
+    r = _fails(checks.check_group_normalization, swapped, "NÚMERO de grupos")
+    assert "instância" not in _hint(r)
 
 
 def test_only_the_hint_that_explains_most_cases_is_shown():
     # Com N = 1, a BN sobre o lote coincide com a normalização de instância: a dica de
     # instância não deve aparecer ao lado da dica certa.
-    r = _falha(
-        checks.verificar_norm_grupo,
-        lambda x, g, b, grupos, eps=1e-5: checks._affine(checks._normalize(x, (0, 2, 3)), g, b),
+    r = _fails(
+        checks.check_group_normalization,
+        lambda x, g, b, groups, eps=1e-5: checks._affine(checks._normalize(x, (0, 2, 3)), g, b),
         "normalização em lote",
     )
-    assert "instância" not in _dica(r)
+    assert "instância" not in _hint(r)
