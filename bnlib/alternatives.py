@@ -31,6 +31,7 @@ from bnlib.batchnorm import (
     BatchNormCache,
     batch_statistics,
     batchnorm_backward,
+    per_feature,
     reduction_axes,
     update_running_stats,
 )
@@ -62,18 +63,6 @@ class NormCache(NamedTuple):
     var: np.ndarray
     num_groups: int
     count: int
-
-
-def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
-    """Dá a um vetor (C,) o shape que se propaga (*broadcast*) sobre ``x``."""
-    return v.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def _checked_input(x, where: str) -> np.ndarray:
-    x = validation.as_float_array(x, "x", where)
-    validation.check_layout(x, "x", where)
-    validation.check_finite(x, "x", where)
-    return x
 
 
 def _check_groups(num_groups, num_channels: int, shape: tuple[int, ...], where: str) -> int:
@@ -134,7 +123,7 @@ def group_norm_forward(
     array([[-1.,  1., -1.,  1.]])
     """
     where = "group_norm_forward"
-    x = _checked_input(x, where)
+    x = validation.check_input(x, where)
     return _group_norm_forward(x, gamma, beta, num_groups, eps, where)
 
 
@@ -153,7 +142,7 @@ def _group_norm_forward(x, gamma, beta, num_groups, eps, where):
     var = np.mean(centered * centered, axis=2, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = (centered * inv_std).reshape(x.shape)
-    y = _per_channel(gamma, x.ndim) * x_hat + _per_channel(beta, x.ndim)
+    y = per_feature(gamma, x.ndim) * x_hat + per_feature(beta, x.ndim)
     cache = NormCache(
         x_hat,
         inv_std[:, :, 0],
@@ -211,7 +200,7 @@ def group_norm_backward(
     n = x_hat.shape[0]
     g = cache.num_groups
     m = cache.count
-    dx_hat = (dy * _per_channel(cache.gamma, x_hat.ndim)).reshape(n, g, m)
+    dx_hat = (dy * per_feature(cache.gamma, x_hat.ndim)).reshape(n, g, m)
     x_hat_g = x_hat.reshape(n, g, m)
     sum_dx_hat = dx_hat.sum(axis=2, keepdims=True)
     sum_dx_hat_x_hat = (dx_hat * x_hat_g).sum(axis=2, keepdims=True)
@@ -241,7 +230,7 @@ def layer_norm_forward(
         Para :func:`layer_norm_backward`.
     """
     where = "layer_norm_forward"
-    x = _checked_input(x, where)
+    x = validation.check_input(x, where)
     return _group_norm_forward(x, gamma, beta, 1, eps, where)
 
 
@@ -370,7 +359,7 @@ def batch_renorm_forward(
         Com ``r``, ``d`` e as estatísticas acumuladas novas (as de entrada não mudam).
     """
     where = "batch_renorm_forward"
-    x = _checked_input(x, where)
+    x = validation.check_input(x, where)
     f = x.shape[1]
     gamma = validation.check_feature_vector(gamma, "gamma", f, x.dtype, where)
     beta = validation.check_feature_vector(beta, "beta", f, x.dtype, where)

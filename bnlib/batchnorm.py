@@ -61,16 +61,9 @@ def reduction_axes(ndim: int) -> tuple[int, ...]:
     return (0,) if ndim == 2 else (0, 2, 3)
 
 
-def _per_feature(v: np.ndarray, ndim: int) -> np.ndarray:
+def per_feature(v: np.ndarray, ndim: int) -> np.ndarray:
     """Dá a um vetor (F,) o shape que se propaga (*broadcast*) sobre ``x``."""
     return v.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def _checked_input(x, where: str) -> np.ndarray:
-    x = validation.as_float_array(x, "x", where)
-    validation.check_layout(x, "x", where)
-    validation.check_finite(x, "x", where)
-    return x
 
 
 # ---------------------------------------------------------------------------------------
@@ -475,7 +468,7 @@ def batchnorm_inference(
     y : ndarray, mesmo shape e dtype de ``x``
     """
     where = "batchnorm_inference"
-    x = _checked_input(x, where)
+    x = validation.check_input(x, where)
     num_features = x.shape[1]
     vectors = {
         "gamma": gamma,
@@ -491,5 +484,5 @@ def batchnorm_inference(
     if (running_var < 0).any():
         raise ValueError(f"{where}: `running_var` contém variâncias negativas: {running_var}.")
     scale = gamma / np.sqrt(running_var + eps)
-    centered = x - _per_feature(running_mean, x.ndim)
-    return centered * _per_feature(scale, x.ndim) + _per_feature(beta, x.ndim)
+    centered = x - per_feature(running_mean, x.ndim)
+    return centered * per_feature(scale, x.ndim) + per_feature(beta, x.ndim)

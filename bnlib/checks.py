@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from bnlib.batchnorm import batchnorm_backward, batchnorm_forward, batchnorm_inference
+from bnlib.gradcheck import numerical_gradient
+from bnlib.validation import shape_text
 
 MARKER = "@@BNLIB-NOTAS@@"
 """Prefixo da linha com o registro JSON que :func:`grade_assignment` imprime."""
@@ -122,10 +124,6 @@ def _fmt_array(a: Any, n: int = 4) -> str:
     flat_array = array.reshape(-1)
     text = np.array2string(flat_array[:n], precision=5, separator=", ")
     return text[:-1] + ", …]" if flat_array.size > n else text
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _is_library_file(path: str) -> bool:
@@ -321,8 +319,8 @@ def _difference(got, expected: np.ndarray, rtol: float, atol: float) -> str | No
         return f"esperado um array numérico; recebido {type(got).__name__}."
     if got.shape != expected.shape:
         return (
-            f"shape esperado {_shape_text(expected.shape)}, recebido "
-            f"{_shape_text(got.shape)}." + _shape_hint(got, expected, rtol, atol)
+            f"shape esperado {shape_text(expected.shape)}, recebido "
+            f"{shape_text(got.shape)}." + _shape_hint(got, expected, rtol, atol)
         )
     if not np.all(np.isfinite(got)):
         return f"o resultado contém NaN ou infinito: {_fmt_array(got)}."
@@ -954,22 +952,20 @@ def _gradient_test_functions():
 
 
 def _num_grad(f, x, dy, h=1e-5, kind="central"):
-    x = x.copy()
-    dx = np.zeros_like(x)
+    """O gradiente numérico certo (``kind="central"``) e os dois erros típicos."""
+    central = numerical_gradient(f, x.copy(), dy, h)
+    if kind == "central":
+        return central
+    if kind == "no_2":  # esqueceu de dividir por 2h: dobra o gradiente
+        return 2 * central
+    x = x.copy()  # kind == "forward": diferenças para a frente
     fx = np.sum(f(x) * dy)
+    dx = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         original = x[i]
         x[i] = original + h
-        plus = np.sum(f(x) * dy)
-        x[i] = original - h
-        minus = np.sum(f(x) * dy)
+        dx[i] = (np.sum(f(x) * dy) - fx) / h
         x[i] = original
-        if kind == "central":
-            dx[i] = (plus - minus) / (2 * h)
-        elif kind == "forward":
-            dx[i] = (plus - fx) / h
-        elif kind == "no_2":
-            dx[i] = (plus - minus) / h
     return dx
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bnlib.validation import _shape_text, as_float_array, check_finite
+from bnlib.validation import as_float_array, check_finite, shape_text
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,12 @@ class Quadratic:
         if hessian.ndim != 2 or hessian.shape[0] != hessian.shape[1]:
             raise ValueError(
                 f"{where}: o argumento `hessian` deve ser uma matriz quadrada (D, D); "
-                f"recebido shape {_shape_text(hessian.shape)}."
+                f"recebido shape {shape_text(hessian.shape)}."
             )
         if minimizer.shape != (hessian.shape[0],):
             raise ValueError(
                 f"{where}: o argumento `minimizer` deve ter shape ({hessian.shape[0]},), um "
-                f"valor por linha de `hessian`; recebido shape {_shape_text(minimizer.shape)}."
+                f"valor por linha de `hessian`; recebido shape {shape_text(minimizer.shape)}."
             )
         check_finite(hessian, "hessian", where)
         check_finite(minimizer, "minimizer", where)
@@ -75,7 +75,7 @@ class Quadratic:
         if array.ndim == 0 or array.shape[-1] != self.dim:
             raise ValueError(
                 f"{where}: o argumento `w` deve ter shape ({self.dim},) ou (..., {self.dim}); "
-                f"recebido shape {_shape_text(array.shape)}."
+                f"recebido shape {shape_text(array.shape)}."
             )
         return array
 
@@ -149,12 +149,12 @@ def least_squares(x, y) -> Quadratic:
     if x.ndim != 2:
         raise ValueError(
             f"{where}: o argumento `x` deve ter 2 dimensões (N, D); recebido shape "
-            f"{_shape_text(x.shape)}."
+            f"{shape_text(x.shape)}."
         )
     if y.shape != (x.shape[0],):
         raise ValueError(
             f"{where}: o argumento `y` deve ter shape ({x.shape[0]},), um alvo por linha de "
-            f"`x`; recebido shape {_shape_text(y.shape)}."
+            f"`x`; recebido shape {shape_text(y.shape)}."
         )
     check_finite(x, "x", where)
     check_finite(y, "y", where)
@@ -217,7 +217,7 @@ def gradient_descent(
     if w.shape != (quadratic.dim,):
         raise ValueError(
             f"{where}: o argumento `w0` deve ter shape ({quadratic.dim},); recebido shape "
-            f"{_shape_text(w.shape)}."
+            f"{shape_text(w.shape)}."
         )
     check_finite(w, "w0", where)
     if not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bnlib.validation import _shape_text, as_float_array, check_finite
+from bnlib.validation import as_float_array, check_finite, shape_text
 
 KINDS = ("min-max", "padronização")
 
@@ -27,7 +27,7 @@ def _check_table(x, name: str, where: str) -> np.ndarray:
     if array.ndim != 2:
         raise ValueError(
             f"{where}: o argumento `{name}` deve ter 2 dimensões (N, D), uma linha por exemplo "
-            f"e uma coluna por atributo; recebido shape {_shape_text(array.shape)}. "
+            f"e uma coluna por atributo; recebido shape {shape_text(array.shape)}. "
             f"Para um único atributo use `{name}.reshape(-1, 1)`; para um único exemplo, "
             f"`{name}.reshape(1, -1)`."
         )
@@ -66,7 +66,7 @@ class Scaler:
             raise ValueError(
                 f"{where}: o argumento `{name}` deve ter {self.num_features} coluna(s), como o "
                 f"conjunto de treino usado no ajuste, isto é, shape (N, {self.num_features}); "
-                f"recebido shape {_shape_text(array.shape)}."
+                f"recebido shape {shape_text(array.shape)}."
             )
         return array
 
@@ -105,7 +105,7 @@ def _fit_table(x, where: str) -> np.ndarray:
     if array.shape[0] < 2:
         raise ValueError(
             f"{where}: o ajuste precisa de pelo menos 2 exemplos para medir a variação de cada "
-            f"atributo; `x_train` tem shape {_shape_text(array.shape)}. Ajuste no conjunto de "
+            f"atributo; `x_train` tem shape {shape_text(array.shape)}. Ajuste no conjunto de "
             f"treino inteiro e use `Scaler.transform` para exemplos isolados."
         )
     return array.astype(np.float64)

@@ -37,9 +37,7 @@ def batchnorm_forward_steps(
         e ``m``, o número de valores por atributo.
     """
     where = "batchnorm_forward_steps"
-    x = validation.as_float_array(x, "x", where)
-    validation.check_layout(x, "x", where)
-    validation.check_finite(x, "x", where)
+    x = validation.check_input(x, where)
     num_features = x.shape[1]
     shape = (1, num_features) + (1,) * (x.ndim - 2)
     gamma = validation.check_feature_vector(gamma, "gamma", num_features, x.dtype, where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -71,6 +72,28 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / len(y)
 
 
+@torch.no_grad()
+def train_mode_accuracy(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
+) -> float:
+    """Fração de acertos com a BN no modo de treino: cada mini-lote usa as próprias estatísticas.
+
+    Mede o que o modelo faria se fosse avaliado com ``model.train()``, em mini-lotes de
+    ``batch_size`` exemplos; só os mini-lotes completos entram (um mini-lote de um exemplo
+    não tem variância). O cálculo usa uma cópia: o modelo e as suas estatísticas acumuladas
+    não mudam.
+    """
+    complete = (len(y) // batch_size) * batch_size
+    if complete == 0:
+        raise ValueError(
+            f"train_mode_accuracy: `batch_size` ({batch_size}) é maior que o número de "
+            f"exemplos ({len(y)}); nenhum mini-lote completo."
+        )
+    clone = copy.deepcopy(model).train()
+    logits = torch.cat([clone(x[s : s + batch_size]) for s in range(0, complete, batch_size)])
+    return (logits.argmax(dim=1) == y[:complete]).float().mean().item()
+
+
 def train_classifier(
     model: nn.Module,
     x_train: torch.Tensor,
@@ -84,6 +107,7 @@ def train_classifier(
     eval_every: int = 100,
     seed: int = 0,
     on_step: Callable[[int, nn.Module], None] | None = None,
+    sample_batch: Callable[[torch.Generator], torch.Tensor] | None = None,
 ) -> dict[str, list[float]]:
     """Treina um classificador com entropia cruzada e mini-lotes sorteados com semente.
 
@@ -105,6 +129,9 @@ def train_classifier(
         Semente da ordem dos mini-lotes.
     on_step : função ``(passo, modelo) -> None``, opcional
         Chamada depois de cada passo (para registrar estatísticas, por exemplo).
+    sample_batch : função ``gerador -> índices``, opcional
+        Sorteia os índices de ``x_train`` de cada mini-lote com o ``torch.Generator`` do
+        treino. Padrão: ``batch_size`` índices uniformes, com reposição.
 
     Returns
     -------
@@ -136,7 +163,10 @@ def train_classifier(
     evaluate = x_eval is not None and y_eval is not None
     model.train()
     for step in range(1, steps + 1):
-        index = torch.randint(len(y_train), (batch_size,), generator=generator)
+        if sample_batch is None:
+            index = torch.randint(len(y_train), (batch_size,), generator=generator)
+        else:
+            index = sample_batch(generator)
         loss = loss_fn(model(x_train[index]), y_train[index])
         opt.zero_grad(set_to_none=True)
         loss.backward()

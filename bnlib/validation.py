@@ -16,7 +16,7 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 LAYOUTS = {2: "(N, D)", 4: "(N, C, H, W)"}
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
+def shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
@@ -44,7 +44,7 @@ def check_layout(x: np.ndarray, name: str, where: str) -> None:
         raise ValueError(
             f"{where}: o argumento `{name}` deve ter 2 dimensões (N, D) ou "
             f"4 dimensões (N, C, H, W); recebido um array de {x.ndim} dimensão(ões) "
-            f"com shape {_shape_text(x.shape)}."
+            f"com shape {shape_text(x.shape)}."
         )
 
 
@@ -65,7 +65,7 @@ def check_feature_vector(v, name: str, num_features: int, dtype, where: str) -> 
     if array.shape != (num_features,):
         raise ValueError(
             f"{where}: o argumento `{name}` deve ter shape ({num_features},), um valor por "
-            f"atributo (ou canal) de `x`; recebido shape {_shape_text(array.shape)}."
+            f"atributo (ou canal) de `x`; recebido shape {shape_text(array.shape)}."
         )
     check_finite(array, name, where)
     return array.astype(dtype, copy=False)
@@ -76,7 +76,7 @@ def check_same_shape(a: np.ndarray, name: str, expected: tuple[int, ...], where:
     if a.shape != tuple(expected):
         raise ValueError(
             f"{where}: o argumento `{name}` deve ter o mesmo shape da entrada do passo "
-            f"direto, {_shape_text(tuple(expected))}; recebido shape {_shape_text(a.shape)}."
+            f"direto, {shape_text(tuple(expected))}; recebido shape {shape_text(a.shape)}."
         )
 
 
@@ -85,7 +85,7 @@ def check_values_per_feature(count: int, shape: tuple[int, ...], where: str) -> 
     if count < 2:
         raise ValueError(
             f"{where}: no modo de treino é preciso mais de um valor por atributo (ou canal) "
-            f"para estimar a média e a variância do lote; `x` tem shape {_shape_text(shape)}, "
+            f"para estimar a média e a variância do lote; `x` tem shape {shape_text(shape)}, "
             f"isto é, {count} valor por atributo. Use um lote com N ≥ 2 ou, na inferência, "
             f"as estatísticas acumuladas (`batchnorm_inference`)."
         )
@@ -110,3 +110,11 @@ def check_momentum(momentum: float | None, where: str) -> None:
             f"{where}: o argumento `momentum` deve estar entre 0 e 1 (convenção do PyTorch: "
             f"peso do lote novo, tipicamente 0.1) ou ser None; recebido {momentum!r}."
         )
+
+
+def check_input(x, where: str) -> np.ndarray:
+    """A entrada ``x`` de uma normalização: array de float, (N, D) ou (N, C, H, W), finito."""
+    x = as_float_array(x, "x", where)
+    check_layout(x, "x", where)
+    check_finite(x, "x", where)
+    return x

@@ -7,7 +7,7 @@ from torch import nn
 
 from bnlib import nn as bnn
 from bnlib.data import load_mnist
-from bnlib.training import accuracy, make_mlp, train_classifier
+from bnlib.training import accuracy, make_mlp, train_classifier, train_mode_accuracy
 
 
 def test_make_mlp_layout():
@@ -38,6 +38,46 @@ def test_training_is_deterministic_and_learns():
     assert runs[0]["eval_step"] == [50, 100, 150, 200]
     assert runs[0]["eval_accuracy"][-1] > 0.95
     assert accuracy(model, x, y) == runs[1]["eval_accuracy"][-1]
+
+
+def test_custom_batch_sampler_chooses_the_examples():
+    x = torch.randn(40, 3)
+    y = torch.arange(40) % 2
+    seen = []
+
+    class Recorder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(3, 2)
+
+        def forward(self, inputs):
+            seen.append(inputs.clone())
+            return self.linear(inputs)
+
+    only_class_one = torch.nonzero(y == 1).squeeze(1)
+    sampler = lambda g: only_class_one[torch.randint(len(only_class_one), (5,), generator=g)]  # noqa: E731
+    train_classifier(Recorder(), x, y, steps=4, batch_size=5, lr=0.1, sample_batch=sampler)
+    allowed = x[only_class_one]
+    for batch in seen:
+        assert batch.shape == (5, 3)
+        assert all((allowed == row).all(dim=1).any() for row in batch)
+
+
+def test_train_mode_accuracy_uses_batch_statistics_without_touching_the_model():
+    torch.manual_seed(0)
+    model = make_mlp([6, 8, 3], norm=nn.BatchNorm1d).eval()
+    x, y = torch.randn(10, 6), torch.randint(3, (10,))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = train_mode_accuracy(model, x, y, batch_size=4)  # 2 mini-lotes completos
+    reference = make_mlp([6, 8, 3], norm=nn.BatchNorm1d)
+    reference.load_state_dict(before)
+    with torch.no_grad():
+        logits = torch.cat([reference.train()(x[:4]), reference(x[4:8])])
+    assert result == (logits.argmax(1) == y[:8]).float().mean().item()
+    assert not model.training
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    with pytest.raises(ValueError, match="batch_size"):
+        train_mode_accuracy(model, x, y, batch_size=11)
 
 
 def test_divergence_stops_training():
