@@ -26,8 +26,8 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import bnlib  # noqa: E402
-from bnlib.teaching import batchnorm_backward_staged, batchnorm_forward_steps  # noqa: E402
-from bnlib.timing import bandwidth_bound, copy_bandwidth, median_times  # noqa: E402
+from bnlib.core.reference import batchnorm_backward_staged, batchnorm_forward_steps  # noqa: E402
+from bnlib.lab.timing import bandwidth_bound, copy_bandwidth, median_times  # noqa: E402
 
 TARGET_SHAPES = [(4096, 1024), (64, 64, 32, 32)]
 SWEEP_N = [64, 256, 1024, 4096, 16384]

@@ -8,10 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import bnlib
-from bnlib import alternatives as alt
-from bnlib import nn_alternatives as nalt
-from bnlib.cnn import make_small_cnn
-from bnlib.gradcheck import numerical_gradient, relative_error
+from bnlib.core import alternatives as alt
+from bnlib.core.gradcheck import numerical_gradient, relative_error
+from bnlib.lab.models import make_small_cnn
+from bnlib.nn import alternatives as nalt
 
 
 def _data(shape, seed=0):

@@ -35,7 +35,7 @@ def test_every_assignment_has_a_source_and_checks():
 
 def test_student_versions_are_up_to_date():
     assert assignments.outdated(SOURCES, STUDENTS) == [], (
-        "rode: python -m bnlib.assignments gerar trabalhos/fontes trabalhos/alunos"
+        "rode: python -m bnlib.kit.generate gerar trabalhos/fontes trabalhos/alunos"
     )
     assert sorted(p.name for p in STUDENTS.glob("*.ipynb")) == [p.name for p in TEACHER]
 
@@ -84,7 +84,7 @@ def test_generator_placeholders_and_errors():
 
 def test_generate_cli(tmp_path):
     output = tmp_path / "alunos"
-    command = [sys.executable, "-m", "bnlib.assignments"]
+    command = [sys.executable, "-m", "bnlib.kit.generate"]
     generate_run = subprocess.run(
         [*command, "gerar", str(SOURCES), str(output)], capture_output=True
     )
@@ -168,7 +168,7 @@ def test_planted_mistakes_get_partial_score_with_the_right_hint(tmp_path):
     )
     report_json = tmp_path / "notas.json"
     report_csv = tmp_path / "notas.csv"
-    command = [sys.executable, "-m", "bnlib.grading", "corrigir", str(submissions)]
+    command = [sys.executable, "-m", "bnlib.kit.grading", "corrigir", str(submissions)]
     for output in (report_json, report_csv):
         result = subprocess.run(
             [*command, "--relatorio", str(output)], capture_output=True, text=True

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import bnlib
 from bnlib import batchnorm_backward, batchnorm_forward, batchnorm_inference, update_running_stats
-from bnlib.gradcheck import numerical_gradient, relative_error, scaled_error
+from bnlib.core.gradcheck import numerical_gradient, relative_error, scaled_error
 
 # Tolerâncias pedidas: erro relativo (na escala do resultado) ≤ 1e-5 em float32, ≤ 1e-10 em float64.
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
@@ -52,7 +52,7 @@ def test_forward_and_backward_match_torch(dtype, shape, seed):
     # O erro é medido na escala das parcelas de cada resultado, não na do próprio resultado:
     # dx, dgamma e dbeta são somas que podem cancelar quase por inteiro (N = 2, por exemplo),
     # e então o arredondamento de float32 das parcelas domina.
-    axes = bnlib.batchnorm.reduction_axes(x.ndim)
+    axes = bnlib.core.reference.reduction_axes(x.ndim)
     scales = [
         np.max(np.abs(expected[0])),
         np.max(np.abs(gamma)) * np.max(cache.inv_std) * np.max(np.abs(dy)),

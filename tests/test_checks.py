@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from bnlib import checks
+from bnlib.kit import checks
 
 
 def _hint(result: checks.Result) -> str:
@@ -373,7 +373,7 @@ def _mlp(with_bn, after=False):
 
 def test_build_mlp():
     from bnlib import nn as bnn
-    from bnlib.training import make_mlp
+    from bnlib.lab.models import make_mlp
 
     _passes(checks.check_build_mlp, _mlp)
     _passes(

@@ -12,16 +12,16 @@ import pytest
 import torch
 from torch import nn
 
-from bnlib.diagnostic_plots import plot_layer_curves, plot_layer_histograms, plot_update_ratios
-from bnlib.diagnostics import (
+from bnlib.lab.diagnostics import (
     LayerRecorder,
     UpdateRatioTracker,
-    initialize_weights,
     record_layers,
     saturation_fraction,
     weight_grad_norms,
 )
-from bnlib.training import make_mlp, train_classifier
+from bnlib.lab.models import initialize_weights, make_mlp
+from bnlib.lab.training import train_classifier
+from bnlib.plots.diagnostics import plot_layer_curves, plot_layer_histograms, plot_update_ratios
 
 
 def small_net(seed=0):

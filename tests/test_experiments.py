@@ -5,11 +5,12 @@ import pytest
 import torch
 from torch import nn
 
-from bnlib.noisy_bn import NoisyBatchNorm1d
-from bnlib.percentiles import PercentileRecorder
-from bnlib.progress import progress_bar, with_progress
-from bnlib.sweeps import gaussian_init_, run_grid
-from bnlib.training import make_mlp, train_classifier
+from bnlib.lab.models import initialize_weights, make_mlp
+from bnlib.lab.percentiles import PercentileRecorder
+from bnlib.lab.progress import progress_bar, with_progress
+from bnlib.lab.sweeps import run_grid
+from bnlib.lab.training import train_classifier
+from bnlib.nn.noisy import NoisyBatchNorm1d
 
 
 def _data(n=256, d=6, seed=0):
@@ -101,16 +102,21 @@ def test_noisy_bn_errors():
         NoisyBatchNorm1d(3)(torch.zeros(4, 2))
 
 
-def test_gaussian_init_sets_scale_and_zero_bias():
+def test_normal_init_with_generator_sets_scale_and_zero_bias():
     model = make_mlp([100, 200, 10], norm=nn.BatchNorm1d)
-    gaussian_init_(model, 0.05, torch.Generator().manual_seed(0))
+    initialize_weights(model, "normal", std=0.05, generator=torch.Generator().manual_seed(0))
     assert abs(model[0].weight.std().item() - 0.05) < 0.002
     assert torch.count_nonzero(model[0].bias) == 0
     assert torch.equal(model[1].weight, torch.ones(200))  # a BN não é tocada
+    same = make_mlp([100, 200, 10], norm=nn.BatchNorm1d)
+    initialize_weights(same, "normal", std=0.05, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(model[0].weight, same[0].weight)
     with pytest.raises(ValueError, match="`std`"):
-        gaussian_init_(model, 0.0)
-    with pytest.raises(ValueError, match="nn.Linear"):
-        gaussian_init_(nn.Sequential(nn.ReLU()), 1.0)
+        initialize_weights(model, "normal", std=0.0)
+    with pytest.raises(ValueError, match="Linear ou Conv"):
+        initialize_weights(nn.Sequential(nn.ReLU()), "normal", std=1.0)
+    with pytest.raises(ValueError, match="`seed` ou `generator`"):
+        initialize_weights(model, "he", seed=0, generator=torch.Generator())
 
 
 def test_run_grid_shapes_and_order():

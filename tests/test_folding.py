@@ -9,8 +9,8 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 import bnlib.nn as bnn
-from bnlib.cnn import make_small_cnn
-from bnlib.folding import (
+from bnlib.lab.models import make_small_cnn
+from bnlib.nn.folding import (
     fold_batchnorm_conv2d,
     fold_batchnorm_linear,
     fold_sequential,

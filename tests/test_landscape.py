@@ -1,12 +1,13 @@
-"""Sonda da superfície da perda ao longo do gradiente (bnlib.landscape)."""
+"""Sonda da superfície da perda ao longo do gradiente (bnlib.lab.landscape)."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from bnlib.landscape import LandscapeProbe, probe_gradient_direction
-from bnlib.training import make_mlp, train_classifier
+from bnlib.lab.landscape import LandscapeProbe, probe_gradient_direction
+from bnlib.lab.models import make_mlp
+from bnlib.lab.training import train_classifier
 
 
 def _data(n=64, d=5, seed=0):

@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import bnlib.batchnorm as bn
+import bnlib.core._blocked as blocked
 from bnlib import batch_statistics, batchnorm_backward, batchnorm_forward
-from bnlib.teaching import batchnorm_backward_staged, batchnorm_forward_steps
+from bnlib.core.reference import batchnorm_backward_staged, batchnorm_forward_steps
 
 
 def reference_normalize(x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -86,7 +86,7 @@ def test_many_small_blocks_give_the_same_result(shape, monkeypatch):
     dy = rng.normal(size=shape)
     expected = torch_training_step(x, gamma, beta, dy)
     for block_bytes in (1, x[:1].nbytes * 3, 2**20):
-        monkeypatch.setattr(bn, "BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(blocked, "BLOCK_BYTES", block_bytes)
         y, cache = batchnorm_forward(x, gamma, beta)
         got = (y, *batchnorm_backward(dy, cache))
         for ours, theirs in zip(got, expected, strict=True):

@@ -1,11 +1,11 @@
-"""Testes da descida de gradiente em quadráticas (``bnlib.quadratic``)."""
+"""Testes da descida de gradiente em quadráticas (``bnlib.lab.quadratic``)."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bnlib.quadratic import Quadratic, gradient_descent, least_squares
+from bnlib.lab.quadratic import Quadratic, gradient_descent, least_squares
 
 
 def diagonal(a: float, b: float) -> Quadratic:
@@ -85,7 +85,7 @@ def test_least_squares_matches_numpy_lstsq():
 
 
 def test_standardizing_reduces_condition_number():
-    from bnlib.scaling import fit_standardize, make_houses
+    from bnlib.lab.scaling import fit_standardize, make_houses
 
     x, y = make_houses(200, seed=0)
     raw = least_squares(x - x.mean(axis=0), y - y.mean())
@@ -112,6 +112,6 @@ def test_errors_are_in_portuguese():
     with pytest.raises(ValueError, match="2 parâmetros"):
         import matplotlib.pyplot as plt
 
-        from bnlib.contours import plot_loss_contours
+        from bnlib.plots.contours import plot_loss_contours
 
         plot_loss_contours(plt.gca(), Quadratic(np.eye(3), np.zeros(3)), (0, 1), (0, 1))

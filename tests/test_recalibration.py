@@ -8,8 +8,8 @@ from torch import nn
 from torch.optim.swa_utils import update_bn
 
 import bnlib.nn as bnn
-from bnlib.cnn import make_small_cnn
-from bnlib.recalibration import batchnorm_layers, recalibrate_batchnorm
+from bnlib.lab.models import make_small_cnn
+from bnlib.nn.recalibration import batchnorm_layers, recalibrate_batchnorm
 
 
 def buffers_of(model):

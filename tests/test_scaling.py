@@ -1,4 +1,4 @@
-"""Testes da normalização das entradas (``bnlib.scaling``)."""
+"""Testes da normalização das entradas (``bnlib.lab.scaling``)."""
 
 import math
 
@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from bnlib.scaling import (
+from bnlib.lab.scaling import (
     Scaler,
     fit_min_max,
     fit_standardize,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from bnlib import syncbn
+from bnlib.lab import distributed as syncbn
 
 
 @pytest.fixture(scope="module")

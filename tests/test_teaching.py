@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bnlib import batchnorm_backward, batchnorm_forward
-from bnlib.gradcheck import numerical_gradient, relative_error
-from bnlib.teaching import batchnorm_backward_staged, batchnorm_forward_steps
+from bnlib.core.gradcheck import numerical_gradient, relative_error
+from bnlib.core.reference import batchnorm_backward_staged, batchnorm_forward_steps
 
 TOLERANCE = {np.float32: 2e-5, np.float64: 1e-11}
 shapes = st.one_of(

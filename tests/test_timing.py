@@ -1,11 +1,11 @@
-"""Testes leves de bnlib.timing (sem depender da velocidade da máquina)."""
+"""Testes leves de bnlib.lab.timing (sem depender da velocidade da máquina)."""
 
 import time
 
 import numpy as np
 import pytest
 
-from bnlib.timing import bandwidth_bound, batchnorm_traffic, copy_bandwidth, median_times
+from bnlib.lab.timing import bandwidth_bound, batchnorm_traffic, copy_bandwidth, median_times
 
 
 def test_median_times_runs_round_robin_and_returns_medians():

@@ -6,8 +6,9 @@ import torch
 from torch import nn
 
 from bnlib import nn as bnn
-from bnlib.data import load_mnist
-from bnlib.training import accuracy, make_mlp, train_classifier, train_mode_accuracy
+from bnlib.lab.data import load_mnist
+from bnlib.lab.models import make_mlp
+from bnlib.lab.training import accuracy, train_classifier, train_mode_accuracy
 
 
 def test_make_mlp_layout():

@@ -185,7 +185,7 @@ def probe_gradient_direction(
 class LandscapeProbe:
     """Aplica :func:`probe_gradient_direction` a cada ``every`` passos de treino.
 
-    Cabe no argumento ``on_step`` de :func:`bnlib.training.train_classifier`. A sonda usa
+    Cabe no argumento ``on_step`` de :func:`bnlib.lab.training.train_classifier`. A sonda usa
     sempre o mesmo lote ``(x, y)`` e o modelo no modo em que o treino o deixou (treino).
 
     Parameters

@@ -1,15 +1,15 @@
 """Alternativas à normalização em lote como camadas do PyTorch, escritas do zero.
 
 ``LayerNorm``, ``GroupNorm`` e ``InstanceNorm2d`` fazem a conta de
-:mod:`bnlib.alternatives` com operações do torch (os gradientes vêm do *autograd*) e dão as
+:mod:`bnlib.core.alternatives` com operações do torch (os gradientes vêm do *autograd*) e dão as
 mesmas saídas que ``torch.nn.LayerNorm`` (para (N, D)), ``torch.nn.GroupNorm`` e
 ``torch.nn.InstanceNorm2d(affine=True)``. ``BatchRenorm1d`` e ``BatchRenorm2d`` implementam
 a renormalização em lote, que o torch não tem, com o aquecimento e a rampa de ``rmax`` e
 ``dmax`` de Ioffe (2017).
 
 Todas recebem o número de atributos (ou canais) como primeiro argumento, para que possam
-ser passadas como ``norm`` a :func:`bnlib.training.make_mlp` e a
-:func:`bnlib.cnn.make_small_cnn`.
+ser passadas como ``norm`` a :func:`bnlib.lab.training.make_mlp` e a
+:func:`bnlib.lab.models.make_small_cnn`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bnlib.alternatives import renorm_limits
+from bnlib.core.alternatives import renorm_limits
 
 
 def _check_positive_int(value, name: str, where: str) -> int:
@@ -178,7 +178,7 @@ class _BatchRenorm(nn.Module):
         )
 
     def limits(self) -> tuple[float, float]:
-        """``(rmax, dmax)`` do passo atual, pela :func:`bnlib.alternatives.renorm_limits`."""
+        """``(rmax, dmax)`` do passo atual, pela :func:`bnlib.core.alternatives.renorm_limits`."""
         return renorm_limits(
             int(self.num_batches_tracked),
             self.warmup_steps,

@@ -5,35 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import torch
-from torch import nn
 
-from bnlib.progress import progress_bar
-
-
-@torch.no_grad()
-def gaussian_init_(model: nn.Module, std: float, generator: torch.Generator | None = None) -> None:
-    """Sorteia os pesos de toda ``nn.Linear`` de ``model`` em N(0, std²) e zera os vieses.
-
-    É a inicialização de ``weight_scale`` do CS231n: a escala é a mesma em todas as camadas,
-    sem depender do número de entradas.
-
-    Parameters
-    ----------
-    model : nn.Module
-    std : float
-        Desvio padrão dos pesos (> 0).
-    generator : torch.Generator, opcional
-    """
-    if not std > 0:
-        raise ValueError(f"gaussian_init_: `std` deve ser > 0; recebido {std!r}.")
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if not linears:
-        raise ValueError("gaussian_init_: `model` não tem nenhuma camada nn.Linear.")
-    for layer in linears:
-        layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator) * std)
-        if layer.bias is not None:
-            layer.bias.zero_()
+from bnlib.lab.progress import progress_bar
 
 
 def run_grid(

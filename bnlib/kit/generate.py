@@ -18,8 +18,8 @@ nbgrader, mas entende as suas marcas, para que as fontes também funcionem com e
 
 Uso na linha de comando::
 
-    python -m bnlib.assignments gerar trabalhos/fontes trabalhos/alunos
-    python -m bnlib.assignments conferir trabalhos/fontes trabalhos/alunos
+    python -m bnlib.kit.generate gerar trabalhos/fontes trabalhos/alunos
+    python -m bnlib.kit.generate conferir trabalhos/fontes trabalhos/alunos
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def outdated(sources: Path, destination: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Linha de comando: ``gerar`` ou ``conferir``."""
     parser = argparse.ArgumentParser(
-        prog="python -m bnlib.assignments",
+        prog="python -m bnlib.kit.generate",
         description="Gera as versões do aluno dos trabalhos a partir das versões do professor.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print("rode: python -m bnlib.assignments gerar", args.sources, args.destination)
+        print("rode: python -m bnlib.kit.generate gerar", args.sources, args.destination)
         return 1
     print("versões do aluno em dia.")
     return 0

@@ -17,14 +17,7 @@ import copy
 import torch
 from torch import nn
 
-from bnlib.nn import _BatchNorm as _BnlibBatchNorm
-
-_BATCHNORM_TYPES = (nn.modules.batchnorm._BatchNorm, _BnlibBatchNorm)
-
-
-def is_batchnorm(module: nn.Module) -> bool:
-    """``True`` para camadas BN do torch (1d, 2d, 3d) ou da ``bnlib.nn``."""
-    return isinstance(module, _BATCHNORM_TYPES)
+from bnlib.nn.batchnorm import is_batchnorm
 
 
 def _check_batchnorm(bn, num_features: int, where: str) -> None:

@@ -2,9 +2,9 @@
 
 Uso::
 
-    python -m bnlib.grading corrigir aluno.ipynb
-    python -m bnlib.grading corrigir pasta_de_entregas/ --relatorio notas.csv
-    python -m bnlib.grading corrigir pasta_de_entregas/ --relatorio notas.json --executados saida/
+    python -m bnlib.kit.grading corrigir aluno.ipynb
+    python -m bnlib.kit.grading corrigir pasta_de_entregas/ --relatorio notas.csv
+    python -m bnlib.kit.grading corrigir entregas/ --relatorio notas.json --executados saida/
 
 Para cada caderno:
 
@@ -12,7 +12,7 @@ Para cada caderno:
 2. roda todas as células com ``nbclient`` num núcleo (*kernel*) novo, com limite de tempo
    por célula (``--tempo-celula``, 60 s por padrão): uma célula que estoura o limite é
    interrompida e as seguintes continuam; erros do aluno não interrompem a correção;
-3. acrescenta ao fim uma célula que chama :func:`bnlib.checks.grade_assignment` sobre as
+3. acrescenta ao fim uma célula que chama :func:`bnlib.kit.checks.grade_assignment` sobre as
    funções e respostas que o caderno definiu (os casos ocultos incluídos) e lê o registro
    JSON que ela imprime;
 4. soma os pontos por questão e no total.
@@ -20,7 +20,7 @@ Para cada caderno:
 O que a correção **não** protege: o código do aluno roda com as permissões de quem corrige,
 sem isolamento. Ele pode ler e escrever arquivos, acessar a rede, gastar memória ou
 processos, ler as implementações de referência do ``bnlib`` (ou chamá-las, em vez de
-implementar) e alterar o ``bnlib.checks`` carregado no núcleo para forjar a nota. O limite
+implementar) e alterar o ``bnlib.kit.checks`` carregado no núcleo para forjar a nota. O limite
 de tempo só evita laços infinitos, e a pasta temporária de trabalho só evita sujar a pasta
 das entregas. Para turmas em que isso importa, rode a correção dentro de um contêiner ou de
 uma máquina virtual descartável, sem rede, e leia os avisos do relatório, que apontam
@@ -41,7 +41,7 @@ from typing import Any
 
 import nbformat
 
-from bnlib import checks
+from bnlib.kit import checks
 
 CELL_TIME_LIMIT = 60
 """Limite de tempo padrão por célula, em segundos."""
@@ -82,7 +82,7 @@ class Report:
     path : str
     assignment : str ou None
     questions : list of dict
-        Um :class:`bnlib.checks.Result` por questão, como dicionário.
+        Um :class:`bnlib.kit.checks.Result` por questão, como dicionário.
     total, max_points : float
     errors : list of str
         Células que falharam ou estouraram o tempo, e problemas da correção.
@@ -126,7 +126,7 @@ def identify_assignment(notebook, path: Path) -> str | None:
 
 def _grading_cell(assignment: str):
     code = (
-        "import bnlib.checks as _bnlib_checks\n"
+        "import bnlib.kit.checks as _bnlib_checks\n"
         f"_bnlib_checks.grade_assignment({assignment!r}, globals())"
     )
     return nbformat.v4.new_code_cell(code)
@@ -356,7 +356,7 @@ def _summary(report: Report) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Linha de comando: ``corrigir <caderno ou pasta> [--relatorio saida.csv|json]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m bnlib.grading",
+        prog="python -m bnlib.kit.grading",
         description="Corrige cadernos de trabalhos e escreve um relatório de notas.",
     )
     sub = parser.add_subparsers(dest="command", required=True)

@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 
 from bnlib.plots import COLORS
 
-#: Arestas do grafo de ``bnlib.teaching.batchnorm_forward_steps`` (origem, destino).
+#: Arestas do grafo de ``bnlib.core.reference.batchnorm_forward_steps`` (origem, destino).
 BATCHNORM_EDGES = [
     ("x", "mu"),
     ("x", "xmu"),

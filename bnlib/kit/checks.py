@@ -14,7 +14,7 @@ Exceções levantadas pelo código do aluno são capturadas e explicadas: a veri
 termina num *traceback*.
 
 :func:`grade_assignment` roda todas as verificações de um trabalho sobre as funções e
-respostas definidas no caderno; o comando de correção (:mod:`bnlib.grading`) a chama no
+respostas definidas no caderno; o comando de correção (:mod:`bnlib.kit.grading`) a chama no
 fim de cada caderno e lê o registro que ela imprime.
 """
 
@@ -32,9 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from bnlib.batchnorm import batchnorm_backward, batchnorm_forward, batchnorm_inference
-from bnlib.gradcheck import numerical_gradient
-from bnlib.validation import shape_text
+from bnlib.core.batchnorm import batchnorm_backward, batchnorm_forward
+from bnlib.core.gradcheck import numerical_gradient
+from bnlib.core.reference import batchnorm_inference
+from bnlib.core.validation import shape_text
 
 MARKER = "@@BNLIB-NOTAS@@"
 """Prefixo da linha com o registro JSON que :func:`grade_assignment` imprime."""
@@ -1509,7 +1510,7 @@ def check_build_mlp(function, quiet: bool = False) -> Result:
         messages.append("`build_mlp` deveria ser uma função; rode a célula que a define.")
     if ok < len(cases) and not hints and not any("NotImplemented" in m for m in messages):
         hints.append(
-            "use bnlib.training.make_mlp(tamanhos, 'sigmoid', norm=torch.nn.BatchNorm1d if "
+            "use bnlib.lab.training.make_mlp(tamanhos, 'sigmoid', norm=torch.nn.BatchNorm1d if "
             "with_bn else None)."
         )
     messages.extend(f"Dica: {d}" for d in dict.fromkeys(hints))
@@ -1602,11 +1603,11 @@ def train_project(build: Callable[[bool], Any], with_bn: bool) -> dict[str, list
     Returns
     -------
     history : dict
-        O devolvido por :func:`bnlib.training.train_classifier`.
+        O devolvido por :func:`bnlib.lab.training.train_classifier`.
     """
     import torch
 
-    from bnlib.data import load_mnist
+    from bnlib.lab.data import load_mnist
 
     cfg = PROJECT
     train_data = load_mnist("train", n=cfg["n_train"])
@@ -1626,7 +1627,7 @@ def train_project(build: Callable[[bool], Any], with_bn: bool) -> dict[str, list
 def _train(model, train_data, val_data, cfg):
     import torch
 
-    from bnlib.training import train_classifier
+    from bnlib.lab.training import train_classifier
 
     return train_classifier(
         model,
@@ -1654,7 +1655,7 @@ def reference_measurements() -> dict[str, Any]:
     """
     import torch
 
-    from bnlib.training import make_mlp
+    from bnlib.lab.models import make_mlp
 
     def build(with_bn):
         norm = torch.nn.BatchNorm1d if with_bn else None
@@ -1763,7 +1764,7 @@ def grade_assignment(assignment: str, namespace: dict[str, Any], verbose: bool =
     """Roda todas as verificações de ``assignment`` sobre os nomes definidos em ``namespace``.
 
     Nomes ausentes valem zero, com uma mensagem. Com ``verbose=True``, imprime uma linha
-    ``MARKER + JSON`` com a lista de resultados, que :mod:`bnlib.grading` lê.
+    ``MARKER + JSON`` com a lista de resultados, que :mod:`bnlib.kit.grading` lê.
 
     Parameters
     ----------

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bnlib.validation import as_float_array, check_finite, shape_text
+from bnlib.core.validation import as_float_array, check_finite, shape_text
 
 KINDS = ("min-max", "padronização")
 

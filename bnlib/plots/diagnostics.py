@@ -1,4 +1,4 @@
-"""Gráficos para as estatísticas de :mod:`bnlib.diagnostics`.
+"""Gráficos para as estatísticas de :mod:`bnlib.lab.diagnostics`.
 
 - :func:`plot_layer_histograms`: um histograma por camada, sobrepostos, da primeira
   (cor clara) à última (cor escura);

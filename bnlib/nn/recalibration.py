@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bnlib.folding import is_batchnorm
+from bnlib.nn.batchnorm import is_batchnorm
 
 
 def batchnorm_layers(model: nn.Module) -> list[nn.Module]:

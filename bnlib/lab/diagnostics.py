@@ -23,8 +23,7 @@ Exemplo
 >>> rec.stats()[0].kind
 'tanh'
 
-A função :func:`initialize_weights` reinicializa os pesos com as escolhas clássicas
-(pequena, grande, Xavier/Glorot, He/Kaiming) para os experimentos.
+A reinicialização dos pesos (:func:`bnlib.lab.models.initialize_weights`) fica com os modelos.
 """
 
 from __future__ import annotations
@@ -38,11 +37,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from bnlib.lab.models import weight_layers
+
 #: Camadas registradas por padrão: as ativações não lineares.
 ACTIVATION_TYPES: tuple[type[nn.Module], ...] = (nn.Sigmoid, nn.Tanh, nn.ReLU)
 
 #: Camadas com pesos, usadas por :func:`weight_grad_norms` e :class:`UpdateRatioTracker`.
-WEIGHT_TYPES: tuple[type[nn.Module], ...] = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 #: Limiar padrão de saturação: ``|tanh| > 0,97`` (ou ``|2·sigmoide − 1| > 0,97``).
 SATURATION_THRESHOLD = 0.97
@@ -321,21 +321,6 @@ def record_layers(
     return rec
 
 
-def _weight_layers(model: nn.Module, where: str) -> dict[str, nn.Module]:
-    if not isinstance(model, nn.Module):
-        raise TypeError(
-            f"{where}: o argumento `model` deve ser um torch.nn.Module; "
-            f"recebido {type(model).__name__}."
-        )
-    layers = {n: m for n, m in model.named_modules() if isinstance(m, WEIGHT_TYPES)}
-    if not layers:
-        raise ValueError(
-            f"{where}: o argumento `model` não tem camadas com pesos (Linear ou Conv); "
-            f"tipos procurados: {[t.__name__ for t in WEIGHT_TYPES]}."
-        )
-    return layers
-
-
 def weight_grad_norms(model: nn.Module) -> dict[str, float]:
     """Norma euclidiana do gradiente dos pesos de cada camada densa ou convolucional.
 
@@ -348,7 +333,7 @@ def weight_grad_norms(model: nn.Module) -> dict[str, float]:
     """
     return {
         name: (m.weight.grad.norm().item() if m.weight.grad is not None else math.nan)
-        for name, m in _weight_layers(model, "weight_grad_norms").items()
+        for name, m in weight_layers(model, "weight_grad_norms").items()
     }
 
 
@@ -358,7 +343,7 @@ class UpdateRatioTracker:
     Guarda uma cópia dos pesos na criação; cada chamada de :meth:`update` (depois de
     ``optimizer.step()``) mede a mudança em relação à cópia anterior e guarda a nova cópia.
     Funciona com qualquer otimizador, pois mede a atualização de fato aplicada. Cabe no
-    argumento ``on_step`` de ``bnlib.training.train_classifier``:
+    argumento ``on_step`` de ``bnlib.lab.training.train_classifier``:
 
     >>> tracker = UpdateRatioTracker(model)                       # doctest: +SKIP
     >>> train_classifier(model, ..., on_step=tracker)             # doctest: +SKIP
@@ -370,7 +355,7 @@ class UpdateRatioTracker:
     """
 
     def __init__(self, model: nn.Module) -> None:
-        self.layers = _weight_layers(model, "UpdateRatioTracker")
+        self.layers = weight_layers(model, "UpdateRatioTracker")
         self.names = list(self.layers)
         self._previous = {n: m.weight.detach().clone() for n, m in self.layers.items()}
         self.steps: list[int] = []
@@ -396,53 +381,3 @@ class UpdateRatioTracker:
     def ratios(self) -> np.ndarray:
         """Todas as razões medidas: ndarray de shape (passos, camadas)."""
         return np.array(self.history, dtype=float).reshape(len(self.history), len(self.names))
-
-
-INIT_SCHEMES = ("normal", "xavier", "he")
-
-
-@torch.no_grad()
-def initialize_weights(
-    model: nn.Module, scheme: str, std: float | None = None, seed: int | None = None
-) -> nn.Module:
-    """Reinicializa os pesos das camadas densas/convolucionais e zera os vieses.
-
-    Parameters
-    ----------
-    model : nn.Module
-    scheme : {"normal", "xavier", "he"}
-        ``"normal"``: pesos ~ N(0, ``std``²), o mesmo ``std`` em todas as camadas;
-        ``"xavier"`` (Glorot): variância ``2 / (n_entrada + n_saída)``;
-        ``"he"`` (Kaiming): variância ``2 / n_entrada``.
-    std : float, opcional
-        Obrigatório (e só aceito) com ``scheme="normal"``.
-    seed : int, opcional
-        Semente do ``torch`` usada antes de sortear.
-
-    Returns
-    -------
-    nn.Module
-        O próprio ``model``, modificado.
-    """
-    if scheme not in INIT_SCHEMES:
-        raise ValueError(
-            f"initialize_weights: `scheme` deve ser um de {list(INIT_SCHEMES)}; "
-            f"recebido {scheme!r}."
-        )
-    if (scheme == "normal") != (std is not None):
-        raise ValueError(
-            "initialize_weights: `std` é obrigatório com scheme='normal' e não se aplica a "
-            f"{scheme!r}; recebido std={std!r}."
-        )
-    if seed is not None:
-        torch.manual_seed(seed)
-    for module in _weight_layers(model, "initialize_weights").values():
-        if scheme == "normal":
-            nn.init.normal_(module.weight, 0.0, float(std))
-        elif scheme == "xavier":
-            nn.init.xavier_normal_(module.weight)
-        else:
-            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    return model

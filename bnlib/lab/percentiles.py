@@ -12,7 +12,7 @@ from torch import nn
 class PercentileRecorder:
     """Registra percentis da saída de uma camada, para uma unidade, durante o treino.
 
-    Use como ``on_step`` de :func:`bnlib.training.train_classifier`: a cada ``every`` passos
+    Use como ``on_step`` de :func:`bnlib.lab.training.train_classifier`: a cada ``every`` passos
     o modelo processa um conjunto fixo de exemplos (``probe``) em modo de avaliação, sem
     gradiente, e guardamos os percentis ``q`` dos valores da coluna ``unit`` na saída de
     ``layer``. Em modo de avaliação a BN usa as estatísticas acumuladas e não as altera.

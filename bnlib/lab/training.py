@@ -3,57 +3,11 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
-
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
-
-
-def make_mlp(
-    sizes: Sequence[int],
-    activation: str = "relu",
-    norm: Callable[[int], nn.Module] | None = None,
-    norm_after_activation: bool = False,
-) -> nn.Sequential:
-    """Perceptron de várias camadas: ``Linear → [norm] → ativação`` em cada camada oculta.
-
-    Parameters
-    ----------
-    sizes : sequência de int
-        ``[entrada, oculta_1, ..., oculta_k, saída]``; a última camada não tem ativação.
-    activation : {"relu", "sigmoid", "tanh"}
-    norm : função ``num_features -> nn.Module``, opcional
-        Por exemplo ``torch.nn.BatchNorm1d`` ou ``bnlib.nn.BatchNorm1d``. ``None``: sem
-        normalização.
-    norm_after_activation : bool
-        ``False`` (padrão, como no artigo original): ``Linear → norm → ativação``;
-        ``True``: ``Linear → ativação → norm``.
-
-    Returns
-    -------
-    nn.Sequential
-    """
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"make_mlp: `activation` deve ser uma de {sorted(ACTIVATIONS)}; "
-            f"recebido {activation!r}."
-        )
-    if len(sizes) < 2:
-        raise ValueError(
-            f"make_mlp: `sizes` precisa de pelo menos a entrada e a saída; recebido {sizes!r}."
-        )
-    layers: list[nn.Module] = []
-    for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
-        layers.append(nn.Linear(fan_in, fan_out))
-        block = [ACTIVATIONS[activation]()]
-        if norm is not None:
-            block.insert(len(block) if norm_after_activation else 0, norm(fan_out))
-        layers.extend(block)
-    layers.append(nn.Linear(sizes[-2], sizes[-1]))
-    return nn.Sequential(*layers)
 
 
 @torch.no_grad()

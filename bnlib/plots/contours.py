@@ -5,8 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from bnlib.lab.quadratic import Quadratic
 from bnlib.plots import COLORS
-from bnlib.quadratic import Quadratic
 
 
 def plot_loss_contours(

@@ -188,3 +188,8 @@ class BatchNorm2d(_BatchNorm):
     """
 
     accepted_layouts = {4: "(N, C, H, W)"}
+
+
+def is_batchnorm(module: nn.Module) -> bool:
+    """``True`` para camadas BN do torch (1d, 2d, 3d, sincronizada) ou da ``bnlib.nn``."""
+    return isinstance(module, nn.modules.batchnorm._BatchNorm | _BatchNorm)

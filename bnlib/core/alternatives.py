@@ -26,11 +26,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bnlib import validation
-from bnlib.batchnorm import (
+from bnlib.core import validation
+from bnlib.core.batchnorm import batch_statistics, batchnorm_backward
+from bnlib.core.reference import (
     BatchNormCache,
-    batch_statistics,
-    batchnorm_backward,
     per_feature,
     reduction_axes,
     update_running_stats,
