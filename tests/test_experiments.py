@@ -58,7 +58,7 @@ def test_recorder_errors():
         PercentileRecorder(model[0], 0, x, q=(15, 150))
     with pytest.raises(ValueError, match="`unit`=9"):
         PercentileRecorder(model[0], 9, x).record(0, model)
-    with pytest.raises(RuntimeError, match="`layer`"):
+    with pytest.raises(ValueError, match="`layer`"):
         PercentileRecorder(nn.Linear(6, 4), 0, x).record(0, model)
 
 

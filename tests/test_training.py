@@ -8,7 +8,7 @@ from torch import nn
 from bnlib import nn as bnn
 from bnlib.lab.data import load_mnist
 from bnlib.lab.models import make_mlp
-from bnlib.lab.training import accuracy, train_classifier, train_mode_accuracy
+from bnlib.lab.training import TrainHistory, accuracy, train_classifier, train_mode_accuracy
 
 
 def test_make_mlp_layout():
@@ -35,10 +35,10 @@ def test_training_is_deterministic_and_learns():
         torch.manual_seed(0)
         model = make_mlp([2, 16, 2], norm=bnn.BatchNorm1d)
         runs.append(train_classifier(model, x, y, 200, 32, 0.1, x_eval=x, y_eval=y, eval_every=50))
-    assert runs[0]["loss"] == runs[1]["loss"]
-    assert runs[0]["eval_step"] == [50, 100, 150, 200]
-    assert runs[0]["eval_accuracy"][-1] > 0.95
-    assert accuracy(model, x, y) == runs[1]["eval_accuracy"][-1]
+    assert runs[0].loss == runs[1].loss
+    assert runs[0].eval_step == [50, 100, 150, 200]
+    assert runs[0].final_accuracy > 0.95
+    assert accuracy(model, x, y) == runs[1].final_accuracy
 
 
 def test_custom_batch_sampler_chooses_the_examples():
@@ -86,8 +86,9 @@ def test_divergence_stops_training():
     y = torch.zeros(64, dtype=torch.long)
     model = make_mlp([2, 8, 2])
     history = train_classifier(model, x, y, steps=50, batch_size=8, lr=1e30)
-    assert history["diverged"] == [1.0]
-    assert len(history["loss"]) < 50
+    assert history.diverged and len(history.loss) < 50
+    # a leitura como dicionário, dos cadernos escritos para a versão 0.1, continua valendo
+    assert history["diverged"] == [1.0] and history["loss"] is history.loss
 
 
 def test_mnist_ships_offline():
@@ -101,3 +102,14 @@ def test_mnist_ships_offline():
         load_mnist("treino")
     with pytest.raises(ValueError, match="`n`"):
         load_mnist("test", n=0)
+
+
+def test_train_history_accessors():
+    history = TrainHistory(loss=[2.0, 1.0], eval_step=[5, 10], eval_accuracy=[0.4, 0.7])
+    assert history.final_accuracy == 0.7 and history.accuracy_at(5) == 0.4
+    assert history["diverged"] == [0.0] and history["eval_step"] == [5, 10]
+    assert np.isnan(TrainHistory().final_accuracy)
+    with pytest.raises(ValueError, match="passo 7 não foi avaliado"):
+        history.accuracy_at(7)
+    with pytest.raises(KeyError, match="chave desconhecida"):
+        history["steps"]

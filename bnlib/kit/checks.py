@@ -21,6 +21,8 @@ fim de cada caderno e lê o registro que ela imprime.
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import functools
 import json
 import signal
@@ -255,6 +257,8 @@ class _Mistake:
 def _copy(value):
     if isinstance(value, np.ndarray):
         return value.copy()
+    if dataclasses.is_dataclass(value):
+        return copy.deepcopy(value)
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     return value
@@ -1521,7 +1525,7 @@ def check_build_mlp(function, quiet: bool = False) -> Result:
 
 
 def _steps_to_target_ref(history, target):
-    for step, acc in zip(history["eval_step"], history["eval_accuracy"], strict=True):
+    for step, acc in zip(history.eval_step, history.eval_accuracy, strict=True):
         if acc >= target:
             return step
     return None
@@ -1533,20 +1537,25 @@ def check_steps_to_target(function, quiet: bool = False) -> Result:
     O primeiro passo avaliado em que a acurácia de validação é ≥ ``target``; ``None`` se
     nunca chega. Comparação exata.
     """
-    base = {"eval_step": [25, 50, 75, 100], "eval_accuracy": [0.3, 0.6, 0.85, 0.9]}
+    from bnlib.lab.training import TrainHistory
+
+    base = TrainHistory(eval_step=[25, 50, 75, 100], eval_accuracy=[0.3, 0.6, 0.85, 0.9])
     cases = [
         _Case("acurácias 0,3 0,6 0,85 0,9; alvo 0,8", (base, 0.8), False),
         _Case(
             "acurácia igual ao alvo",
-            ({"eval_step": [10, 20, 30], "eval_accuracy": [0.5, 0.8, 0.95]}, 0.8),
+            (TrainHistory(eval_step=[10, 20, 30], eval_accuracy=[0.5, 0.8, 0.95]), 0.8),
         ),
-        _Case("nunca chega ao alvo", ({"eval_step": [25, 50], "eval_accuracy": [0.1, 0.2]}, 0.8)),
         _Case(
-            "já na primeira avaliação", ({"eval_step": [7, 14], "eval_accuracy": [0.9, 0.7]}, 0.5)
+            "nunca chega ao alvo", (TrainHistory(eval_step=[25, 50], eval_accuracy=[0.1, 0.2]), 0.8)
+        ),
+        _Case(
+            "já na primeira avaliação",
+            (TrainHistory(eval_step=[7, 14], eval_accuracy=[0.9, 0.7]), 0.5),
         ),
         _Case(
             "sobe e desce",
-            ({"eval_step": [5, 10, 15, 20], "eval_accuracy": [0.2, 0.81, 0.7, 0.95]}, 0.8),
+            (TrainHistory(eval_step=[5, 10, 15, 20], eval_accuracy=[0.2, 0.81, 0.7, 0.95]), 0.8),
         ),
     ]
     messages: list[str] = []
@@ -1567,12 +1576,12 @@ def check_steps_to_target(function, quiet: bool = False) -> Result:
             continue
         messages.append(f"✘ {label}: esperado {expected!r}, recebido {got!r}.")
         history, target = case.args
-        steps, accs = history["eval_step"], history["eval_accuracy"]
+        steps, accs = history.eval_step, history.eval_accuracy
         indices = [i for i, a in enumerate(accs) if a >= target]
         if expected is None:
             hints.append("se a acurácia nunca chega ao alvo, devolva None.")
         elif indices and got == indices[0]:
-            hints.append("devolva o PASSO (history['eval_step'][i]), não o índice i.")
+            hints.append("devolva o PASSO (history.eval_step[i]), não o índice i.")
         elif any(a > target for a in accs) and got == next(
             p for p, a in zip(steps, accs, strict=True) if a > target
         ):
@@ -1602,7 +1611,7 @@ def train_project(build: Callable[[bool], Any], with_bn: bool) -> dict[str, list
 
     Returns
     -------
-    history : dict
+    history : TrainHistory
         O devolvido por :func:`bnlib.lab.training.train_classifier`.
     """
     import torch
@@ -1666,8 +1675,8 @@ def reference_measurements() -> dict[str, Any]:
     return {
         "steps_with_bn": _steps_to_target_ref(with_bn_history, PROJECT["target"]),
         "steps_without_bn": _steps_to_target_ref(without_bn_history, PROJECT["target"]),
-        "final_with_bn": with_bn_history["eval_accuracy"][-1],
-        "final_without_bn": without_bn_history["eval_accuracy"][-1],
+        "final_with_bn": with_bn_history.final_accuracy,
+        "final_without_bn": without_bn_history.final_accuracy,
     }
 
 
@@ -1715,7 +1724,7 @@ def check_answer_difference(value, quiet: bool = False) -> Result:
             (difference / 100, "responda em pontos percentuais: multiplique a diferença por 100."),
             (-difference, "a pergunta é acurácia COM BN menos acurácia SEM BN."),
         ],
-        general_hint="use o último valor de history['eval_accuracy'] de cada treino.",
+        general_hint="use history.final_accuracy (o último valor de history.eval_accuracy).",
         points=2,
         quiet=quiet,
         unit=" p.p.",

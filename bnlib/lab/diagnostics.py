@@ -282,6 +282,35 @@ class LayerRecorder:
         return {f: np.array([getattr(r, f) for r in rows]) for f in fields}
 
 
+@torch.no_grad()
+def capture_output(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A saída de ``layer`` quando ``model`` processa ``x`` no modo de avaliação, sem gradiente.
+
+    O modo do modelo é restaurado ao final; a BN usa as estatísticas acumuladas e não as
+    altera.
+
+    Raises
+    ------
+    ValueError
+        Se ``layer`` não é usada no passo direto de ``model``.
+    """
+    captured: list[torch.Tensor] = []
+    handle = layer.register_forward_hook(lambda module, inputs, output: captured.append(output))
+    was_training = model.training
+    model.eval()
+    try:
+        model(x)
+    finally:
+        handle.remove()
+        model.train(was_training)
+    if not captured:
+        raise ValueError(
+            "capture_output: a camada `layer` não foi usada no passo direto do modelo; "
+            "passe uma camada que pertença a `model`."
+        )
+    return captured[0].detach()
+
+
 def record_layers(
     model: nn.Module,
     x: torch.Tensor,

@@ -1,4 +1,7 @@
-"""Percentis da entrada de uma unidade ao longo do treino (a Figura 1 de Ioffe e Szegedy)."""
+"""Percentis da entrada de uma unidade ao longo do treino (a Figura 1 de Ioffe e Szegedy).
+
+Capítulo: Por que a BN ajuda (``book/vantagens/figura1``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torch import nn
+
+from bnlib.lab.diagnostics import capture_output
 
 
 class PercentileRecorder:
@@ -73,24 +78,9 @@ class PercentileRecorder:
         """Percentis registrados, shape (len(steps), len(q))."""
         return np.array(self._rows).reshape(len(self._rows), len(self.q))
 
-    @torch.no_grad()
     def layer_outputs(self, model: nn.Module) -> np.ndarray:
         """A saída de ``layer`` para ``probe``, em modo de avaliação, shape (N, D)."""
-        captured: list[torch.Tensor] = []
-        handle = self.layer.register_forward_hook(lambda mod, inp, out: captured.append(out))
-        was_training = model.training
-        model.eval()
-        try:
-            model(self.probe)
-        finally:
-            handle.remove()
-            model.train(was_training)
-        if not captured:
-            raise RuntimeError(
-                "PercentileRecorder: a camada `layer` não foi usada no passo direto do modelo; "
-                "passe uma camada que pertença ao modelo treinado."
-            )
-        out = captured[0]
+        out = capture_output(model, self.layer, self.probe)
         if out.ndim != 2 or not 0 <= self.unit < out.shape[1]:
             raise ValueError(
                 f"PercentileRecorder: `unit`={self.unit} não existe na saída de `layer`, de "

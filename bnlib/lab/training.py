@@ -1,13 +1,75 @@
-"""Redes pequenas e um laço de treino determinístico, usados pelos capítulos."""
+"""O laço de treino determinístico dos capítulos e as medidas de acurácia.
+
+Capítulos: quase todos os que treinam uma rede (gradientes, prática, vantagens, limites).
+As redes estão em :mod:`bnlib.lab.models`.
+"""
 
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from torch import nn
+
+HISTORY_KEYS = ("loss", "eval_step", "eval_accuracy", "diverged")
+
+
+@dataclass
+class TrainHistory:
+    """O que :func:`train_classifier` registra de um treino.
+
+    Attributes
+    ----------
+    loss : list of float
+        A perda de cada passo, na ordem (a última pode ser ``nan`` ou infinita se divergiu).
+    eval_step : list of int
+        Os passos em que a rede foi avaliada.
+    eval_accuracy : list of float
+        A acurácia em cada um desses passos, entre 0 e 1.
+    diverged : bool
+        ``True`` se a perda deixou de ser finita e o treino parou antes do fim.
+
+    Notes
+    -----
+    Cadernos escritos para a versão 0.1 da bnlib liam o histórico como um dicionário
+    (``history["loss"]``, ``history["diverged"][0]``); ``history[chave]`` continua
+    funcionando, com ``history["diverged"]`` igual a ``[1.0]`` ou ``[0.0]`` como antes.
+
+    Examples
+    --------
+    >>> h = TrainHistory(loss=[2.3, 1.9], eval_step=[2], eval_accuracy=[0.5])
+    >>> h.final_accuracy, h.diverged, h["eval_step"]
+    (0.5, False, [2])
+    """
+
+    loss: list[float] = field(default_factory=list)
+    eval_step: list[int] = field(default_factory=list)
+    eval_accuracy: list[float] = field(default_factory=list)
+    diverged: bool = False
+
+    @property
+    def final_accuracy(self) -> float:
+        """A acurácia da última avaliação (``nan`` se não houve avaliação)."""
+        return self.eval_accuracy[-1] if self.eval_accuracy else float("nan")
+
+    def accuracy_at(self, step: int) -> float:
+        """A acurácia medida no passo ``step``, que deve ser um dos passos avaliados."""
+        if step not in self.eval_step:
+            raise ValueError(
+                f"TrainHistory.accuracy_at: o passo {step} não foi avaliado; passos avaliados: "
+                f"{self.eval_step}."
+            )
+        return self.eval_accuracy[self.eval_step.index(step)]
+
+    def __getitem__(self, key: str) -> list:
+        if key not in HISTORY_KEYS:
+            raise KeyError(f"TrainHistory: chave desconhecida {key!r}; use uma de {HISTORY_KEYS}.")
+        if key == "diverged":
+            return [1.0 if self.diverged else 0.0]
+        return getattr(self, key)
 
 
 @torch.no_grad()
@@ -62,7 +124,7 @@ def train_classifier(
     seed: int = 0,
     on_step: Callable[[int, nn.Module], None] | None = None,
     sample_batch: Callable[[torch.Generator], torch.Tensor] | None = None,
-) -> dict[str, list[float]]:
+) -> TrainHistory:
     """Treina um classificador com entropia cruzada e mini-lotes sorteados com semente.
 
     Parameters
@@ -89,10 +151,9 @@ def train_classifier(
 
     Returns
     -------
-    history : dict
-        ``"loss"``: a perda de cada passo (``nan`` se divergiu); ``"eval_step"`` e
-        ``"eval_accuracy"``: os passos avaliados e a acurácia em cada um. Se a perda deixar
-        de ser finita, o treino para e ``"diverged"`` fica ``[1.0]``.
+    TrainHistory
+        A perda de cada passo, os passos avaliados e a acurácia em cada um. Se a perda
+        deixar de ser finita, o treino para e ``diverged`` fica ``True``.
     """
     optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
     if optimizer not in optimizers:
@@ -108,12 +169,7 @@ def train_classifier(
     opt = optimizers[optimizer](model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     loss_fn = nn.CrossEntropyLoss()
-    history: dict[str, list[float]] = {
-        "loss": [],
-        "eval_step": [],
-        "eval_accuracy": [],
-        "diverged": [0.0],
-    }
+    history = TrainHistory()
     evaluate = x_eval is not None and y_eval is not None
     model.train()
     for step in range(1, steps + 1):
@@ -125,13 +181,13 @@ def train_classifier(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        history["loss"].append(loss.item())
+        history.loss.append(loss.item())
         if on_step is not None:
             on_step(step, model)
-        if not np.isfinite(history["loss"][-1]):
-            history["diverged"] = [1.0]
+        if not math.isfinite(history.loss[-1]):
+            history.diverged = True
             break
         if evaluate and (step % eval_every == 0 or step == steps):
-            history["eval_step"].append(step)
-            history["eval_accuracy"].append(accuracy(model, x_eval, y_eval))
+            history.eval_step.append(step)
+            history.eval_accuracy.append(accuracy(model, x_eval, y_eval))
     return history
