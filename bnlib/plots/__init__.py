@@ -9,6 +9,6 @@
 É a única camada que importa o matplotlib, e nunca importa o torch.
 """
 
-from bnlib.plots.style import COLORS, STYLE, apply_style, compare_histograms
+from bnlib.plots.style import COLORS, STYLE, apply_style, compare_histograms, legend_below
 
-__all__ = ["COLORS", "STYLE", "apply_style", "compare_histograms"]
+__all__ = ["COLORS", "STYLE", "apply_style", "compare_histograms", "legend_below"]
