@@ -28,7 +28,7 @@ OLD_PATHS: dict[str, tuple[str, ...]] = {
     "bnlib.contours": ("bnlib.plots.contours",),
     "bnlib.data": ("bnlib.lab.data",),
     "bnlib.diagnostic_plots": ("bnlib.plots.diagnostics",),
-    "bnlib.diagnostics": ("bnlib.lab.diagnostics", "bnlib.lab.models"),
+    "bnlib.diagnostics": ("bnlib.lab.diagnostics", "bnlib.lab.weights", "bnlib.lab.models"),
     "bnlib.diagrams": ("bnlib.plots.diagrams",),
     "bnlib.folding": ("bnlib.nn.folding", "bnlib.nn.batchnorm"),
     "bnlib.gradcheck": ("bnlib.core.gradcheck",),

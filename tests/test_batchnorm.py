@@ -177,3 +177,34 @@ def test_numpy_part_does_not_import_torch():
 
     code = "import sys, bnlib; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "make_view",
+    [
+        lambda a: a.T,  # transposta
+        lambda a: a[:, ::2],  # fatia com passo
+        lambda a: np.asfortranarray(a),  # ordem de Fortran
+        lambda a: a.reshape(3, 4, 2).transpose(2, 0, 1),  # 3-D permutado
+    ],
+)
+def test_numerical_gradient_any_memory_layout(make_view):
+    rng = np.random.default_rng(0)
+    x = make_view(rng.normal(size=(6, 4)).copy())
+    before = x.copy()
+    dy = rng.normal(size=x.shape)
+    got = numerical_gradient(lambda z: np.sin(z) * z, x, dy)
+    expected = (np.cos(before) * before + np.sin(before)) * dy
+    assert relative_error(got, expected) < 1e-7
+    np.testing.assert_array_equal(x, before)  # x restaurado
+
+
+def test_numerical_gradient_rejects_unusable_x():
+    read_only = np.ones(3)
+    read_only.setflags(write=False)
+    with pytest.raises(ValueError, match="gravável"):
+        numerical_gradient(np.sin, read_only, np.ones(3))
+    with pytest.raises(TypeError, match="ponto flutuante"):
+        numerical_gradient(np.sin, np.arange(3), np.ones(3))
+    with pytest.raises(ValueError, match="`h`"):
+        numerical_gradient(np.sin, np.ones(3), np.ones(3), h=0.0)

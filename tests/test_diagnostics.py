@@ -12,15 +12,10 @@ import pytest
 import torch
 from torch import nn
 
-from bnlib.lab.diagnostics import (
-    LayerRecorder,
-    UpdateRatioTracker,
-    record_layers,
-    saturation_fraction,
-    weight_grad_norms,
-)
+from bnlib.lab.diagnostics import LayerRecorder, record_layers, saturation_fraction
 from bnlib.lab.models import initialize_weights, make_mlp
 from bnlib.lab.training import train_classifier
+from bnlib.lab.weights import UpdateRatioTracker, weight_grad_norms
 from bnlib.plots.diagnostics import plot_layer_curves, plot_layer_histograms, plot_update_ratios
 
 

@@ -20,33 +20,54 @@ def numerical_gradient(
         dx[i] ≈ sum((f(x + h·e_i) - f(x - h·e_i)) · dy) / (2h)
 
     o que é o produto vetor-jacobiano que a retropropagação calcula. ``x`` é alterado
-    durante o cálculo e restaurado ao final. Use float64: em float32 o erro de
-    arredondamento domina.
+    **no lugar** durante o cálculo (é assim que ``f``, que o enxerga, vê cada perturbação)
+    e restaurado ao final; por isso ``x`` pode ter qualquer disposição na memória (uma
+    transposta, uma fatia), mas precisa ser um array gravável. Use float64: em float32 o
+    erro de arredondamento domina.
 
     Parameters
     ----------
     f : função de ``x`` que devolve um array
-    x : ndarray, qualquer shape
+    x : ndarray de float, qualquer shape, gravável
     dy : ndarray, shape de ``f(x)``
         Gradiente que chega da camada seguinte.
     h : float
-        Passo das diferenças.
+        Passo das diferenças, > 0.
 
     Returns
     -------
     dx : ndarray, shape de ``x``
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0], [3.0, 4.0]]).T  # uma transposta: não contígua
+    >>> numerical_gradient(lambda z: z**2, x, np.ones((2, 2)))  # 2x
+    array([[2., 6.],
+           [4., 8.]])
     """
-    dx = np.zeros_like(x)
-    flat_x = x.reshape(-1)
-    flat_dx = dx.reshape(-1)
-    for i in range(flat_x.size):
-        original = flat_x[i]
-        flat_x[i] = original + h
+    where = "numerical_gradient"
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(
+            f"{where}: `x` deve ser um numpy.ndarray de ponto flutuante; recebido "
+            f"{type(x).__name__} com dtype {getattr(x, 'dtype', None)}. Converta antes, por "
+            f"exemplo com `x.astype(np.float64)`."
+        )
+    if not x.flags.writeable:
+        raise ValueError(
+            f"{where}: `x` deve ser gravável, pois cada elemento é perturbado no lugar; "
+            f"recebido um array somente leitura. Passe uma cópia: `x.copy()`."
+        )
+    if not h > 0:
+        raise ValueError(f"{where}: o passo `h` deve ser > 0; recebido {h!r}.")
+    dx = np.zeros(x.shape, dtype=x.dtype)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
         plus = np.sum(f(x) * dy)
-        flat_x[i] = original - h
+        x[index] = original - h
         minus = np.sum(f(x) * dy)
-        flat_x[i] = original
-        flat_dx[i] = (plus - minus) / (2 * h)
+        x[index] = original
+        dx[index] = (plus - minus) / (2 * h)
     return dx
 
 

@@ -264,7 +264,7 @@ def batchnorm_backward(
     >>> x = np.array([[1.0, 10.0], [3.0, 30.0], [8.0, 20.0]])
     >>> y, cache = batchnorm_forward(x, np.ones(2), np.zeros(2))
     >>> dx, dgamma, dbeta = batchnorm_backward(np.ones_like(y), cache)
-    >>> np.abs(dx).max() < 1e-12, dbeta
+    >>> bool(np.abs(dx).max() < 1e-12), dbeta
     (True, array([3., 3.]))
     """
     where = "batchnorm_backward"

@@ -5,10 +5,11 @@ Três ferramentas, que funcionam com qualquer ``torch.nn.Module``:
 - :class:`LayerRecorder` (gerenciador de contexto): ganchos (*hooks*) que guardam a saída de
   cada camada escolhida no passo direto e o gradiente da perda em relação a ela na
   retropropagação. Ao sair do ``with`` os ganchos são removidos.
-- :func:`weight_grad_norms`: a norma do gradiente dos pesos de cada camada densa ou
-  convolucional, depois de ``loss.backward()``.
-- :class:`UpdateRatioTracker`: a razão atualização/parâmetro (*update-to-data ratio*)
-  ``‖ΔW‖ / ‖W‖`` de cada camada, passo a passo, ao longo do treino.
+- :func:`record_layers`: o atalho para um passo direto (e uma retropropagação) registrado;
+- :func:`capture_output`: a saída de uma camada para uma entrada, no modo de avaliação.
+
+As medidas sobre os pesos (norma do gradiente, razão atualização/parâmetro) estão em
+:mod:`bnlib.lab.weights`.
 
 Exemplo
 -------
@@ -36,8 +37,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-
-from bnlib.lab.models import weight_layers
 
 #: Camadas registradas por padrão: as ativações não lineares.
 ACTIVATION_TYPES: tuple[type[nn.Module], ...] = (nn.Sigmoid, nn.Tanh, nn.ReLU)
@@ -348,65 +347,3 @@ def record_layers(
         else:
             loss_fn(model(x), y).backward()
     return rec
-
-
-def weight_grad_norms(model: nn.Module) -> dict[str, float]:
-    """Norma euclidiana do gradiente dos pesos de cada camada densa ou convolucional.
-
-    Chame depois de ``loss.backward()``. Camadas sem gradiente dão ``nan``.
-
-    Returns
-    -------
-    dict[str, float]
-        ``{nome da camada: ‖∂perda/∂W‖}``, na ordem do modelo.
-    """
-    return {
-        name: (m.weight.grad.norm().item() if m.weight.grad is not None else math.nan)
-        for name, m in weight_layers(model, "weight_grad_norms").items()
-    }
-
-
-class UpdateRatioTracker:
-    """Razão atualização/parâmetro ``‖W_t − W_{t−1}‖ / ‖W_{t−1}‖`` de cada camada com pesos.
-
-    Guarda uma cópia dos pesos na criação; cada chamada de :meth:`update` (depois de
-    ``optimizer.step()``) mede a mudança em relação à cópia anterior e guarda a nova cópia.
-    Funciona com qualquer otimizador, pois mede a atualização de fato aplicada. Cabe no
-    argumento ``on_step`` de ``bnlib.lab.training.train_classifier``:
-
-    >>> tracker = UpdateRatioTracker(model)                       # doctest: +SKIP
-    >>> train_classifier(model, ..., on_step=tracker)             # doctest: +SKIP
-    >>> tracker.ratios()  # shape (passos, camadas)               # doctest: +SKIP
-
-    Parameters
-    ----------
-    model : nn.Module
-    """
-
-    def __init__(self, model: nn.Module) -> None:
-        self.layers = weight_layers(model, "UpdateRatioTracker")
-        self.names = list(self.layers)
-        self._previous = {n: m.weight.detach().clone() for n, m in self.layers.items()}
-        self.steps: list[int] = []
-        self.history: list[list[float]] = []
-
-    @torch.no_grad()
-    def update(self, step: int | None = None) -> list[float]:
-        """Mede a razão de cada camada desde a última chamada e devolve a lista."""
-        row = []
-        for name, module in self.layers.items():
-            w = module.weight.detach()
-            previous = self._previous[name]
-            row.append(((w - previous).norm() / previous.norm().clamp_min(1e-30)).item())
-            self._previous[name] = w.clone()
-        self.steps.append(len(self.steps) + 1 if step is None else int(step))
-        self.history.append(row)
-        return row
-
-    def __call__(self, step: int, model: nn.Module | None = None) -> None:
-        """Assinatura de ``on_step(passo, modelo)`` de ``train_classifier``."""
-        self.update(step)
-
-    def ratios(self) -> np.ndarray:
-        """Todas as razões medidas: ndarray de shape (passos, camadas)."""
-        return np.array(self.history, dtype=float).reshape(len(self.history), len(self.names))
