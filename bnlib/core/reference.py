@@ -118,14 +118,22 @@ def batchnorm_forward_steps(
     m = x.size // num_features
     validation.check_values_per_feature(m, x.shape, where)
 
-    mu = x.sum(axis=axes, keepdims=True) / m  # 1. média do mini-lote
-    xmu = x - mu  # 2. desvios em relação à média
-    sq = xmu**2  # 3. quadrados dos desvios
-    var = sq.sum(axis=axes, keepdims=True) / m  # 4. variância enviesada (divide por m)
-    std = np.sqrt(var + eps)  # 5. desvio padrão, com epsilon
-    inv_std = 1.0 / std  # 6. inverso do desvio padrão
-    x_hat = xmu * inv_std  # 7. entrada normalizada
-    y = gamma.reshape(shape) * x_hat + beta.reshape(shape)  # 8. escala e deslocamento
+    # 1. média do mini-lote, um valor por atributo
+    mu = x.sum(axis=axes, keepdims=True) / m
+    # 2. desvios em relação à média
+    xmu = x - mu
+    # 3. quadrados dos desvios
+    sq = xmu**2
+    # 4. variância enviesada (divide por m)
+    var = sq.sum(axis=axes, keepdims=True) / m
+    # 5. desvio padrão, com epsilon
+    std = np.sqrt(var + eps)
+    # 6. inverso do desvio padrão
+    inv_std = 1.0 / std
+    # 7. entrada normalizada
+    x_hat = xmu * inv_std
+    # 8. escala e deslocamento
+    y = gamma.reshape(shape) * x_hat + beta.reshape(shape)
     return {
         "x": x,
         "mu": mu,
