@@ -113,3 +113,9 @@ def test_train_history_accessors():
         history.accuracy_at(7)
     with pytest.raises(KeyError, match="chave desconhecida"):
         history["steps"]
+
+
+def test_make_mlp_without_hidden_bias():
+    model = make_mlp([6, 5, 4, 3], norm=nn.BatchNorm1d, bias=False)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    assert [m.bias is None for m in linears] == [True, True, False]  # a saída mantém o viés

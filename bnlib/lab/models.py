@@ -19,6 +19,7 @@ def make_mlp(
     activation: str = "relu",
     norm: Callable[[int], nn.Module] | None = None,
     norm_after_activation: bool = False,
+    bias: bool = True,
 ) -> nn.Sequential:
     """Perceptron de várias camadas: ``Linear → [norm] → ativação`` em cada camada oculta.
 
@@ -33,6 +34,9 @@ def make_mlp(
     norm_after_activation : bool
         ``False`` (padrão, como no artigo original): ``Linear → norm → ativação``;
         ``True``: ``Linear → ativação → norm``.
+    bias : bool
+        Se as camadas ``Linear`` ocultas têm viés (*bias*). Antes de uma BN o viés é
+        cancelado e pode ser tirado (``bias=False``); a camada de saída sempre tem viés.
 
     Returns
     -------
@@ -49,7 +53,7 @@ def make_mlp(
         )
     layers: list[nn.Module] = []
     for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
-        layers.append(nn.Linear(fan_in, fan_out))
+        layers.append(nn.Linear(fan_in, fan_out, bias=bias))
         block = [ACTIVATIONS[activation]()]
         if norm is not None:
             block.insert(len(block) if norm_after_activation else 0, norm(fan_out))
