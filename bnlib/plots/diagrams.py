@@ -43,9 +43,17 @@ NODE_LABELS = {
     "y": r"$y = \gamma\hat{x} + \beta$",
 }
 
-# Linha de cada nó: o caminho principal no meio, o ramo da variância acima, os parâmetros
-# abaixo.
-_ROWS = {"mu": -0.9, "sq": 1, "var": 1, "std": 1, "inv_std": 1, "gamma": -1, "beta": -1.6}
+#: Deslocamento lateral de cada nó: o caminho principal no meio, a média à esquerda, o ramo
+#: da variância à direita e os parâmetros dos dois lados da saída.
+COLUMNS = {
+    "mu": -1.25,
+    "sq": 1.1,
+    "var": 1.1,
+    "std": 1.1,
+    "inv_std": 1.1,
+    "gamma": -1.5,
+    "beta": 1.5,
+}
 
 
 def node_depths(edges: list[tuple[str, str]]) -> dict[str, int]:
@@ -59,7 +67,9 @@ def node_depths(edges: list[tuple[str, str]]) -> dict[str, int]:
 
 
 def draw_batchnorm_graph(ax=None, highlight: set[str] | None = None):
-    """Desenha o grafo computacional da normalização em lote.
+    """Desenha o grafo computacional da normalização em lote, de cima para baixo.
+
+    A figura é estreita e alta, para que os rótulos se leiam também na tela de um celular.
 
     Parameters
     ----------
@@ -71,10 +81,10 @@ def draw_batchnorm_graph(ax=None, highlight: set[str] | None = None):
     ax : matplotlib Axes
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(12, 3.8))
+        _, ax = plt.subplots(figsize=(6.4, 7.2))
     depth = node_depths(BATCHNORM_EDGES)
-    depth["gamma"] = depth["beta"] = depth["y"] - 1
-    position = {n: (2.1 * d, _ROWS.get(n, 0.0)) for n, d in depth.items()}
+    depth["gamma"] = depth["beta"] = depth["y"]
+    position = {n: (COLUMNS.get(n, 0.0), -float(d)) for n, d in depth.items()}
     highlight = highlight or set()
     boxes = {}
     for node, (px, py) in position.items():
@@ -85,7 +95,7 @@ def draw_batchnorm_graph(ax=None, highlight: set[str] | None = None):
             NODE_LABELS[node],
             ha="center",
             va="center",
-            fontsize=12,
+            fontsize=15,
             bbox={"boxstyle": "round,pad=0.35", "facecolor": face, "edgecolor": "#333333"},
         )
     for source, target in BATCHNORM_EDGES:
@@ -106,9 +116,8 @@ def draw_batchnorm_graph(ax=None, highlight: set[str] | None = None):
                 "shrinkB": 2,
             },
         )
-    xs = [p[0] for p in position.values()]
-    ax.set_xlim(min(xs) - 0.8, max(xs) + 1.4)
-    ax.set_ylim(-2.1, 1.6)
+    ax.set_xlim(-2.6, 2.6)
+    ax.set_ylim(-max(depth.values()) - 0.5, 0.5)
     ax.axis("off")
     return ax
 
@@ -116,15 +125,16 @@ def draw_batchnorm_graph(ax=None, highlight: set[str] | None = None):
 def draw_reduction_axes(n: int = 4, d: int = 5, c: int = 3, hw: int = 6, axes=None):
     """Que valores entram em cada média: atributo (N, D) contra canal (N, C, H, W).
 
-    À esquerda, uma matriz (N, D) com a coluna de um atributo destacada; à direita, N
-    exemplos de shape (C, H·W) com a linha do canal 0 destacada em todos eles.
+    Em cima, uma matriz (N, D) com a coluna de um atributo destacada; embaixo, N exemplos
+    de formato (C, H·W) com a linha do canal 0 destacada em todos eles. Os dois painéis
+    ficam um sobre o outro, para caber na largura de um celular.
 
     Returns
     -------
     fig : matplotlib Figure
     """
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1, 2.4]})
+        fig, axes = plt.subplots(2, 1, figsize=(6.4, 6.4), gridspec_kw={"height_ratios": [1.25, 1]})
     else:
         fig = axes[0].figure
     dense, conv = axes
@@ -135,7 +145,7 @@ def draw_reduction_axes(n: int = 4, d: int = 5, c: int = 3, hw: int = 6, axes=No
     dense.set_xlim(-0.2, d + 0.2)
     dense.set_ylim(-0.9, n + 0.2)
     dense.text(d / 2, -0.6, f"x: (N={n}, D={d})", ha="center")
-    dense.set_title("Camada densa: um atributo,\ntodos os exemplos")
+    dense.set_title("Camada densa: um atributo, todos os exemplos")
     gap = 1.0
     for k in range(n):
         left = k * (hw + gap)
@@ -145,12 +155,12 @@ def draw_reduction_axes(n: int = 4, d: int = 5, c: int = 3, hw: int = 6, axes=No
                 conv.add_patch(
                     Rectangle((left + p, c - 1 - ch), 1, 1, facecolor=color, edgecolor="#555555")
                 )
-        conv.text(left + hw / 2, c + 0.3, f"exemplo {k + 1}", ha="center", fontsize=10)
+        conv.text(left + hw / 2, c + 0.3, f"exemplo {k + 1}", ha="center", fontsize=12)
     width = n * (hw + gap) - gap
     conv.set_xlim(-0.2, width + 0.2)
-    conv.set_ylim(-0.9, c + 1.0)
-    conv.text(width / 2, -0.6, f"x: (N={n}, C={c}, H·W={hw})", ha="center")
-    conv.set_title("Camada convolucional: um canal, todos os exemplos e todas as posições")
+    conv.set_ylim(-1.6, c + 1.0)
+    conv.text(width / 2, -1.2, f"x: (N={n}, C={c}, H·W={hw})", ha="center")
+    conv.set_title("Convolucional: um canal, todos os exemplos\ne todas as posições")
     for ax in axes:
         ax.set_aspect("equal")
         ax.axis("off")
