@@ -246,8 +246,8 @@ MEASURE_OVERFLOW = r"""() => {
       inner.getBoundingClientRect().width - box.clientWidth,
       inner.getBoundingClientRect().right - right));
     if (math.checkVisibility() && excess > 1) {
-      const tex = math.closest('.math')?.querySelector('script')?.textContent
-        || math.getAttribute('aria-label') || '';
+      const items = window.MathJax?.startup?.document?.getMathItemsWithin?.(math) || [];
+      const tex = items.length ? items[0].math : (math.textContent || '');
       found.push({kind: 'equação' + collapsed(math), excess, text: tex.slice(0, 70)});
     }
   }
@@ -304,8 +304,8 @@ def test_script_labels_are_in_portuguese(built_site, server, browser):
     page = _open(browser, f"{server}/book/dados/normalizar.html", DESKTOP)
     page.wait_for_timeout(300)
     labels = page.evaluate(
-        """() => Array.from(document.querySelectorAll('[aria-label], [title], [data-tooltip],
-              [data-bs-title], [data-bs-original-title]'))
+        """() => Array.from(document.querySelectorAll(
+              '[aria-label], [title], [data-tooltip], [data-bs-title], [data-bs-original-title]'))
             .flatMap(e => ['aria-label', 'title', 'data-tooltip', 'data-bs-title',
                            'data-bs-original-title'].map(a => e.getAttribute(a)))
             .filter(Boolean)"""

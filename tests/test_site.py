@@ -64,6 +64,13 @@ def test_no_broken_internal_links(built_site):
             if parts.scheme or link.startswith(("mailto:", "//")):
                 continue
             target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            if parts.path.startswith("/"):
+                # A 404 usa links absolutos, a partir da raiz do site publicado: "/" ou
+                # "/<repositório>/" (sphinx-notfound-page).
+                relative = unquote(parts.path).lstrip("/")
+                target = built_site / relative
+                if not target.exists() and "/" in relative:
+                    target = built_site / relative.split("/", 1)[1]
             if not target.exists():
                 broken.append(f"{page.relative_to(built_site)} → {link}")
                 continue
@@ -236,14 +243,16 @@ def test_every_figure_has_a_number_a_caption_and_alt_text(built_site):
     for page in _book_pages(built_site):
         name = page.relative_to(built_site).as_posix()
         for image in _page_text(page).images:
-            where = f"{name}: {Path(image['src']).name}"
+            issues = []
             figure = image["figure"]
             if figure is None or not figure["caption"]:
-                problems.append(f"{where}: sem figura com legenda")
+                issues.append("sem figura com legenda")
             elif not re.match(r"Figura \d+", figure["number"].strip()):
-                problems.append(f"{where}: figura sem número ({figure['number']!r})")
+                issues.append(f"figura sem número ({figure['number']!r})")
             if not image["alt"] or PATH_LIKE_ALT.search(image["alt"]):
-                problems.append(f"{where}: texto alternativo ruim ({image['alt']!r})")
+                issues.append(f"texto alternativo ruim ({Path(image['alt']).name!r})")
+            if issues:
+                problems.append(f"{name}: {Path(image['src']).name[:12]}…: " + "; ".join(issues))
     assert not problems, f"{len(problems)} problemas nas figuras:\n" + "\n".join(problems)
 
 
@@ -284,26 +293,35 @@ def _search_index(site: Path) -> dict:
 def test_search_index_folds_accents(built_site):
     """O índice guarda os radicais sem acento: a consulta sem acento acha as mesmas páginas."""
     terms = _search_index(built_site)["terms"]
-    accented = sorted(t for t in terms if re.search(r"[áàâãéêíóôõúç]", t))
-    assert not accented, f"termos com acento no índice: {accented[:20]}"
     spec = importlib.util.spec_from_file_location("ptbr_ui", ROOT / "book" / "_ext" / "ptbr_ui.py")
     ptbr_ui = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ptbr_ui)
     language = ptbr_ui.SearchPortugueseFolded({})
     assert language.stem("variância") == language.stem("variancia") in terms
+    # O Sphinx guarda a palavra inteira (com acento) quando o radical tem até 2 letras ou é
+    # palavra vazia ("é", "têm", "porém"); todo o resto tem de estar sem acento.
+    accented = [
+        term
+        for term in terms
+        if re.search(r"[áàâãéêíóôõúç]", term, re.I)
+        and len(language.stem(term)) > 2
+        and language.word_filter(language.stem(term))
+    ]
+    assert not accented, f"termos com acento no índice: {sorted(accented)[:20]}"
 
 
 def test_bibliography_is_author_year(built_site):
-    """A lista de referências não é numerada: em ordem de autor, como as citações."""
+    """A lista de referências usa rótulos autor-ano, em ordem de autor, como as citações."""
     text = (built_site / "book" / "referencias.html").read_text(encoding="utf-8")
-    assert 'class="fn-bracket">[' not in text and 'class="citation' not in text
-    body = re.sub(r"<[^>]+>", "", text)
-    assert not re.search(r"\[\d+\]", body), "a bibliografia ainda tem rótulos numéricos"
-    entries = re.findall(r'<li id="id\d+"?[^>]*>(.*?)</li>', text, re.S)
-    entries = entries or re.findall(r"<li[^>]*>\s*<p>(.*?)</p>", text, re.S)
-    first_authors = [re.sub(r"<[^>]+>", "", e).split(",")[0].split()[-1] for e in entries]
-    assert len(first_authors) >= 3
-    # Citações no texto: "Ioffe e Szegedy (2015)", com link para a entrada da lista.
+    labels = re.findall(
+        r'<span class="fn-bracket">\[</span>(.*?)<span class="fn-bracket">\]</span>', text
+    )
+    assert len(labels) >= 3
+    numbered = [label for label in labels if not re.fullmatch(r"\D+, \d{4}[a-j]?", label)]
+    assert not numbered, f"rótulos que não são autor-ano: {numbered}"
+    first_authors = [label.split(",")[0].split()[0].casefold() for label in labels]
+    assert first_authors == sorted(first_authors), labels
+    # Citações no texto ("Ioffe e Szegedy (2015)") com link para a entrada da lista.
     intro = (built_site / "book" / "intro.html").read_text(encoding="utf-8")
     assert re.search(r'href="referencias\.html#id\d+"', intro)
 

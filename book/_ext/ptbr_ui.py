@@ -9,8 +9,6 @@
 * **Busca sem acentos**: o índice e a consulta passam pela mesma dobra de acentos antes do
   radical (*stemming*) do português: "variancia" acha o que "variância" acha. Os trechos
   mostrados nos resultados trocam o TeX cru (``\\(\\mu\\)``) por texto (``ptbr.js``).
-* **Bibliografia autor-ano**: a lista de referências sai sem números ``[1]`` (lista simples,
-  em ordem de autor e ano), como as citações do texto.
 * Sem a página "Proof Index" do sphinx-proof (índices de domínio desligados); um ícone
   (``book/_static/favicon.svg``) e uma página 404 em português (sphinx-notfound-page).
 * **PDF**: se ``make pdf`` já gerou ``_build/pdf/<nome>.pdf``, o botão ".pdf" de cada página
@@ -30,7 +28,6 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from sphinx import locale as sphinx_locale
 from sphinx.search.pt import SearchPortuguese
-from sphinxcontrib.bibtex.directives import BibliographyDirective
 
 HERE = Path(__file__).resolve().parent
 BOOK = HERE.parent
@@ -61,29 +58,14 @@ def _is_mark(character: str) -> bool:
 
 
 class SearchPortugueseFolded(SearchPortuguese):
-    """Português com os acentos dobrados antes do radical, no índice e na consulta."""
+    """Português com os acentos dobrados antes do radical, no índice e na consulta.
 
-    js_stemmer_code = """
-var Stemmer = function() {
-  var stemmer = new PortugueseStemmer();
-  this.stemWord = function(w) {
-    stemmer.setCurrent(w.normalize('NFD').replace(/[\\u0300-\\u036f]/g, ''));
-    stemmer.stem();
-    return stemmer.getCurrent();
-  };
-};
-"""
+    O lado da consulta (JavaScript) é ``book/_static/ptbr.js``, que embrulha o ``Stemmer``
+    do Sphinx com a mesma dobra.
+    """
 
     def stem(self, word: str) -> str:
         return super().stem(fold_accents(word.lower()))
-
-
-class AuthorYearBibliography(BibliographyDirective):
-    """``{bibliography}`` em lista simples (sem ``[1]``), salvo pedido em contrário."""
-
-    def run(self):
-        self.options.setdefault("list", "bullet")
-        return super().run()
 
 
 def _compile_catalogs() -> Path:
@@ -207,7 +189,6 @@ def finish(app, exception) -> None:
 
 def setup(app):
     app.add_search_language(SearchPortugueseFolded)
-    app.add_directive("bibliography", AuthorYearBibliography, override=True)
     app.setup_extension("notfound.extension")
     app.connect("config-inited", configure)
     app.connect("builder-inited", put_our_catalogs_first)

@@ -53,6 +53,16 @@ function ptbrTexToText(tex) {
     .trim();
 }
 
+// Busca sem acentos: a consulta passa pela mesma dobra que o índice (SearchPortugueseFolded,
+// em book/_ext/ptbr_ui.py) antes do radical do português.
+if (typeof PortugueseStemmer !== "undefined") {
+  Stemmer = function () {
+    const stemmer = new PortugueseStemmer();
+    this.stemWord = (word) =>
+      stemmer.stemWord(word.normalize("NFD").replace(/[\u0300-\u036f]/g, ""));
+  };
+}
+
 if (typeof Search !== "undefined" && Search.htmlToText) {
   const originalHtmlToText = Search.htmlToText;
   Search.htmlToText = (htmlString, anchor) => {
