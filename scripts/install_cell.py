@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     source = cell_source()
     stale = []
-    for path in args.paths or notebooks():
+    for path in args.paths or notebooks(students=args.check):
         notebook = nbformat.read(path, as_version=4)
         if updated(notebook, source):
             stale.append(path)
@@ -153,12 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cadernos {verb}: {len(stale)}")
     for path in stale:
         print(f"  {path}")
-    sources = (ROOT / ASSIGNMENT_SOURCES).resolve()
-    if not args.check and any(path.resolve().parent == sources for path in stale):
+    if not args.check and not args.paths:
         # As versões do aluno saem das do professor: geradas de novo, com a célula.
         command = [sys.executable, "-m", "bnlib.kit.generate", "gerar"]
         command += [str(ROOT / ASSIGNMENT_SOURCES), str(ROOT / ASSIGNMENT_STUDENTS)]
-        subprocess.run(command, check=True, cwd=ROOT)
+        subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return 1 if (args.check and stale) else 0
 
 
