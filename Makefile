@@ -54,7 +54,7 @@ test-notebooks: $(STAMP)
 	$(PYTEST) $(NBVAL) -n 2 --dist loadfile -m "not site"
 
 test-site: $(STAMP)
-	$(PYTEST) -n 2 --dist loadfile -m site
+	$(PYTEST) -n 2 --dist load -m site
 
 # Só a bnlib: sem cadernos, sem o livro, sem ortografia (menos de um minuto).
 test-lib: $(STAMP)

@@ -9,6 +9,7 @@
 * **Busca sem acentos**: o índice e a consulta passam pela mesma dobra de acentos antes do
   radical (*stemming*) do português: "variancia" acha o que "variância" acha. Os trechos
   mostrados nos resultados trocam o TeX cru (``\\(\\mu\\)``) por texto (``ptbr.js``).
+* No celular, as linhas longas de código quebram em vez de sumir (``ptbr.css``).
 * Sem a página "Proof Index" do sphinx-proof (índices de domínio desligados); um ícone
   (``book/_static/favicon.svg``) e uma página 404 em português (sphinx-notfound-page).
 * **PDF**: se ``make pdf`` já gerou ``_build/pdf/<nome>.pdf``, o botão ".pdf" de cada página
@@ -198,4 +199,5 @@ def setup(app):
     app.connect("html-page-context", replace_pdf_button, priority=900)
     app.connect("build-finished", finish)
     app.add_js_file("ptbr.js", loading_method="defer", priority=900)
+    app.add_css_file("ptbr.css", priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
