@@ -54,9 +54,10 @@ def main() -> int:
         f"PDF: {PDF_DIR / built.name} ({pages.group(1) if pages else '?'} páginas; "
         f"{overfull} linhas mais largas que a página, ver {NAME}.log)"
     )
-    # O HTML de novo, inteiro, agora com o botão ".pdf" apontando para o PDF.
+    # O HTML de novo: com o PDF presente, todas as páginas são reescritas (sem reler os
+    # cadernos), agora com o botão ".pdf" apontando para ele.
     subprocess.run(
-        [jupyter_book(), "build", str(ROOT), "-W", "-n", "--keep-going", "--all"],
+        [jupyter_book(), "build", str(ROOT), "-W", "-n", "--keep-going"],
         check=True,
         cwd=ROOT,
     )

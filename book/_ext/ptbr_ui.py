@@ -114,6 +114,8 @@ def repository_parts(config) -> tuple[str, str] | None:
 
 def configure(app, config) -> None:
     """Valores de configuração que o livro sempre quer (sem depender de ``_config.yml``)."""
+    # Muda quando o PDF aparece ou some: o Sphinx reescreve todas as páginas (sem reler).
+    config.livro_pdf = PDF_BUILT.exists()
     config.html_static_path = [*config.html_static_path, str(BOOK / "_static")]
     config.html_domain_indices = False  # sem a página "Proof Index"
     if not config.html_favicon:
@@ -186,9 +188,12 @@ def finish(app, exception) -> None:
             page.write_text(new, encoding="utf-8")
     if PDF_BUILT.exists():
         shutil.copy2(PDF_BUILT, outdir / PDF_NAME)
+    else:
+        (outdir / PDF_NAME).unlink(missing_ok=True)  # um PDF velho, de outro build
 
 
 def setup(app):
+    app.add_config_value("livro_pdf", False, "html")
     app.add_search_language(SearchPortugueseFolded)
     app.setup_extension("notfound.extension")
     app.connect("config-inited", configure)
