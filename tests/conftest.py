@@ -58,6 +58,7 @@ class StoreExecutedNotebooks:
         path = Path(str(item.parent.fspath)).resolve()
         return path if path in self.toc else None
 
+    @pytest.hookimpl(tryfirst=True)  # antes de o pytest-xdist abrir os processos
     def pytest_sessionstart(self, session):
         if not hasattr(session.config, "workerinput"):  # só o processo principal
             self.cache.drop_if_stale()
