@@ -457,5 +457,8 @@ html_theme_options = {{
     assert "Uma reta de teste." in text
     assert re.search(r'href="#fig-teste-reta".*?Figura 1', text, re.S), "numref sem número"
     assert "colab.research.google.com/github/exemplo/livro/blob/main/index.ipynb" in text
+    # A célula de gráfico fica recolhida (hide-input), com rótulo em português.
+    assert re.search(r'<details class="[^"]*hide above-input"', text)
+    assert "Toggle hidden content" not in text
     not_found = (tmp_path / "html" / "404.html").read_text(encoding="utf-8")
     assert 'href="/livro/' in not_found and "Página não encontrada" in not_found

@@ -45,6 +45,8 @@ FIXED_STRINGS = {
     'aria-label="Main"': 'aria-label="Sumário do livro"',
     'aria-label="Page"': 'aria-label="Página"',
     'title="Launch via JupyterLite"': 'title="Executar no JupyterLite"',
+    # Células com hide-input (myst-nb).
+    'aria-label="Toggle hidden content"': 'aria-label="Mostrar ou ocultar o código"',
 }
 
 
