@@ -1,14 +1,20 @@
 # Os dois comandos do livro (ver README.md):
 #   make book   cria o ambiente, se preciso, e gera o livro HTML em _build/html
 #   make test   cria o ambiente, se preciso, e roda todos os testes
+# Outros: make test-lib (só a bnlib, em menos de um minuto), make pdf (o livro em PDF, com o
+# TeX do Debian), make tempos (o tempo de cada caderno contra o orçamento), make livro-aluno.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JB_FLAGS := -W -n --keep-going
-NB_CACHE := _build/.jupyter_cache
+PYTEST := $(BIN)/python -m pytest
+NBVAL := --nbval-lax --nbval-current-env
+# Arquivos de teste que não executam cadernos nem leem o livro gerado: a bnlib sozinha.
+LIB_TESTS_SKIP := tests/test_assignments.py tests/test_site.py tests/test_browser.py \
+	tests/test_install_cell.py tests/test_spelling.py tests/test_glossary.py
 
-.PHONY: setup book livro-aluno test lint format clean
+.PHONY: setup book livro-aluno pdf test test-lib test-notebooks test-site tempos lint format clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +26,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-# Os cadernos guardados no cache (_build/.jupyter_cache) só valem para a bnlib com que foram
-# executados: se a bnlib ou as dependências mudaram depois, o cache é apagado.
+# Os cadernos executados ficam no cache _build/.jupyter_cache; só o que falta ou mudou é
+# executado (em paralelo). Se a bnlib ou as dependências mudaram depois do cache, ele é
+# apagado antes (scripts/notebook_cache.py): nenhum número vem de uma bnlib antiga.
 book: $(STAMP)
-	@if [ -f $(NB_CACHE)/global.db ] && [ -n "$$(find bnlib pyproject.toml requirements.txt -newer $(NB_CACHE)/global.db)" ]; then \
-		echo "A bnlib mudou: os cadernos serão executados de novo."; rm -rf $(NB_CACHE); fi
 	$(BIN)/python scripts/execute_notebooks.py
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Livro gerado: abra _build/html/index.html no navegador."
@@ -34,6 +39,32 @@ livro-aluno: book
 	EDICAO_DO_LIVRO=aluno $(BIN)/jupyter-book build . $(JB_FLAGS) --path-output _build/aluno
 	@echo "Edição do aluno gerada: abra _build/aluno/_build/html/index.html no navegador."
 
+# O livro em PDF, pelo LaTeX (XeLaTeX) do Debian: apt-get install texlive-latex-extra
+# texlive-xetex latexmk texlive-lang-portuguese fonts-freefont-otf. Não faz parte do make test.
+pdf: book
+	$(BIN)/python scripts/build_pdf.py
+	@echo "PDF gerado: _build/html/normalizacao-em-lote.pdf"
+
+# make test: cada caderno é executado UMA vez, pelo nbval (a prova de que todos rodam); o
+# plugin de tests/conftest.py guarda as saídas no cache, e o build do livro só as lê.
+#   1. ruff;  2. bnlib + cadernos (nbval);  3. o livro, do cache;  4. testes do livro gerado.
+test: lint test-notebooks book test-site
+
+test-notebooks: $(STAMP)
+	$(PYTEST) $(NBVAL) -n 2 --dist loadfile -m "not site"
+
+test-site: $(STAMP)
+	$(PYTEST) -n 2 --dist load -m site
+
+# Só a bnlib: sem cadernos, sem o livro, sem ortografia (menos de um minuto).
+test-lib: $(STAMP)
+	$(PYTEST) tests -n 2 -m "not site" -p no:nbval $(addprefix --ignore=,$(LIB_TESTS_SKIP))
+
+# O tempo de cada caderno no último build, contra o orçamento de 60 s (um relatório, não
+# um teste); a mesma tabela está em _build/html/execucao.html.
+tempos:
+	@$(BIN)/python book/_ext/execution_report.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,9 +72,6 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-
-test: book lint
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -n 2 --dist loadfile
 
 clean:
 	rm -rf _build

@@ -2,15 +2,22 @@
 
 Serve ``_build/html`` em localhost e abre cada página: as fórmulas têm de estar compostas
 pelo MathJax local (nada de TeX cru), as figuras carregadas, a interface em português e o
-console sem erros. Capturas de tela ficam em ``artifacts/screenshots`` para serem olhadas.
+console sem erros. No celular (390 px), os botões visíveis de sumário (☰) e de conteúdo da
+página abrem os menus; no computador (1280 px) há uma só caixa de busca. Em toda página e nas
+duas larguras, nenhum bloco de código ou de saída, tabela ou equação passa da coluna (a
+largura rolável comparada à visível). A busca acha sem acento o que acha com acento, e os
+trechos dos resultados não mostram TeX cru. Capturas de tela ficam em
+``artifacts/screenshots`` para serem olhadas.
 """
 
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from conftest import ROOT
@@ -141,3 +148,172 @@ def test_pages_render_math_figures_and_portuguese_ui(built_site, server, browser
                 failures.append(f"{relative}: navegação {text.strip()!r} sem {label!r}")
     assert not failures, "\n".join(failures)
     assert total_math > 0 and total_images > 0
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _book_pages(built_site) -> list[str]:
+    return sorted(p.relative_to(built_site).as_posix() for p in built_site.glob("book/**/*.html"))
+
+
+def _open(browser, url: str, viewport: dict):
+    page = browser.new_page(viewport=viewport)
+    page.goto(url, wait_until="load")
+    if page.locator(".math").count():
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise")
+    return page
+
+
+@pytest.mark.parametrize("relative", ["book/intro.html", "book/dados/normalizar.html"])
+def test_phone_menus_open_from_the_visible_buttons(built_site, server, browser, relative):
+    """Em 390 px, o ☰ abre o sumário e o botão de conteúdo abre o índice da página."""
+    page = _open(browser, f"{server}/{relative}", PHONE)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    failures = []
+    menus = [("primary-toggle", "pst-primary-sidebar-modal", "sumário")]
+    if page.locator(".secondary-toggle").count():
+        menus.append(("secondary-toggle", "pst-secondary-sidebar-modal", "conteúdo"))
+    for toggle, dialog, name in menus:
+        button = page.locator(f".{toggle}").filter(visible=True)
+        if button.count() != 1:
+            failures.append(f"{name}: {button.count()} botões visíveis")
+            continue
+        button.click()
+        try:
+            page.wait_for_function(f"() => document.getElementById('{dialog}')?.open", timeout=3000)
+        except Exception:
+            failures.append(f"{name}: o clique no botão visível não abriu o menu")
+            continue
+        links = page.locator(f"#{dialog} a").filter(visible=True)
+        box = page.locator(f"#{dialog}").bounding_box()
+        if links.count() < 2 or box is None or box["width"] < 150 or box["x"] < -1:
+            failures.append(f"{name}: menu aberto mas não visível ({links.count()} links, {box})")
+        shot = relative.replace("/", "_").removesuffix(".html") + f"_celular_{name}.png"
+        page.screenshot(path=str(SCREENSHOTS / shot))
+        page.keyboard.press("Escape")
+        page.wait_for_function(f"() => !document.getElementById('{dialog}')?.open")
+    page.close()
+    assert not failures, f"{relative}: " + "; ".join(failures)
+
+
+def test_desktop_shows_one_search_box(built_site, server, browser):
+    page = _open(browser, f"{server}/book/dados/normalizar.html", DESKTOP)
+    visible = page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+              '.search-button-field, .search-button__button, form.bd-search, input[type=search]'))
+            .filter(e => e.checkVisibility() && e.getBoundingClientRect().width > 0)
+            .filter(e => !e.closest('dialog'))
+            .map(e => e.className)"""
+    )
+    page.close()
+    assert len(visible) == 1, f"caixas de busca visíveis: {visible}"
+
+
+# Mede cada bloco de código ou saída, tabela e equação em destaque: a largura rolável
+# (scrollWidth, ou a da fórmula composta) contra a largura visível do próprio bloco.
+MEASURE_OVERFLOW = r"""() => {
+  for (const details of document.querySelectorAll('article details')) {
+    details.dataset.wasClosed = details.open ? '' : '1';
+    details.open = true;
+  }
+  const found = [];
+  const text = (el) => (el.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 70);
+  const collapsed = (el) => el.closest('details[data-was-closed="1"]') ? ' (recolhido)' : '';
+  for (const pre of document.querySelectorAll('article pre')) {
+    if (!pre.checkVisibility() || pre.closest('mjx-container')) continue;
+    const excess = pre.scrollWidth - pre.clientWidth;
+    if (excess > 1) {
+      const kind = pre.closest('.cell_output, .output') ? 'saída' : 'código';
+      found.push({kind: kind + collapsed(pre), excess, text: text(pre)});
+    }
+  }
+  for (const table of document.querySelectorAll('article table')) {
+    const box = table.parentElement;
+    const excess = Math.round(table.getBoundingClientRect().width - box.clientWidth);
+    if (table.checkVisibility() && excess > 1) {
+      found.push({kind: 'tabela' + collapsed(table), excess, text: text(table)});
+    }
+  }
+  const column = document.querySelector('article.bd-article') || document.querySelector('main');
+  const right = column.getBoundingClientRect().right;
+  for (const math of document.querySelectorAll('article mjx-container[display="true"]')) {
+    const inner = math.querySelector('mjx-math') || math;
+    const box = math.closest('div.math') || math;
+    const excess = Math.round(Math.max(
+      inner.getBoundingClientRect().width - box.clientWidth,
+      inner.getBoundingClientRect().right - right));
+    if (math.checkVisibility() && excess > 1) {
+      const items = window.MathJax?.startup?.document?.getMathItemsWithin?.(math) || [];
+      const tex = items.length ? items[0].math : (math.textContent || '');
+      found.push({kind: 'equação' + collapsed(math), excess, text: tex.slice(0, 70)});
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+def test_code_tables_and_equations_fit_the_column(built_site, server, browser, viewport):
+    """Lista todo bloco que passa da coluna: página, tipo, quantos px e o começo do texto."""
+    offenders = []
+    for relative in _book_pages(built_site):
+        page = _open(browser, f"{server}/{relative}", viewport)
+        for item in page.evaluate(MEASURE_OVERFLOW):
+            offenders.append(
+                f"{relative}: {item['kind']} passa {item['excess']} px: {item['text']!r}"
+            )
+        page.close()
+    width = viewport["width"]
+    assert not offenders, f"{len(offenders)} blocos largos demais em {width} px:\n" + "\n".join(
+        offenders
+    )
+
+
+def _search(browser, server, query: str) -> list[dict]:
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(f"{server}/search.html?q={quote(query)}", wait_until="load")
+    page.wait_for_function(
+        "() => (document.querySelector('#search-results .search-summary')?.innerText || '')"
+        ".length > 0",
+        timeout=60_000,
+    )
+    results = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#search-results ul.search > li'))
+            .map(li => ({href: li.querySelector('a').getAttribute('href').split('#')[0]
+                                 .split('?')[0],
+                         context: li.querySelector('.context')?.textContent || ''}))"""
+    )
+    page.close()
+    return results
+
+
+def test_search_folds_accents_and_shows_no_raw_tex(built_site, server, browser):
+    accented = _search(browser, server, "variância")
+    plain = _search(browser, server, "variancia")
+    assert len(accented) >= 3
+    assert {r["href"] for r in plain} == {r["href"] for r in accented}
+    raw = [r for r in accented + _search(browser, server, "média") if "\\(" in r["context"]]
+    assert not raw, f"trechos com TeX cru: {[r['context'][:80] for r in raw]}"
+
+
+def test_script_labels_are_in_portuguese(built_site, server, browser):
+    """Os textos que os scripts dos temas escrevem (copiar, mostrar célula) em português."""
+    page = _open(browser, f"{server}/book/dados/normalizar.html", DESKTOP)
+    page.wait_for_timeout(300)
+    labels = page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+              '[aria-label], [title], [data-tooltip], [data-bs-title], [data-bs-original-title]'))
+            .flatMap(e => ['aria-label', 'title', 'data-tooltip', 'data-bs-title',
+                           'data-bs-original-title'].map(a => e.getAttribute(a)))
+            .filter(Boolean)"""
+    )
+    skip_link = page.locator(".skip-link").first.text_content() or ""
+    page.close()
+    english = re.compile(
+        r"Toggle|sidebar|Copy|Color mode|Download|Launch|Fullscreen|Light|Dark|System"
+    )
+    assert not [label for label in set(labels) if english.search(label)], sorted(set(labels))
+    assert "Pular" in skip_link

@@ -5,8 +5,9 @@
   aponta para essa cópia.
 * Remove um script duplicado que o Jupyter Book 1.0 põe em toda página.
 * Registra o estilo de bibliografia ``ptbr``: o ``unsrt`` do pybtex com "e" no lugar de
-  "and", "Em" no lugar de "In" e as demais palavras em português; e o estilo de citação
-  ``author_year_ptbr``, com "e" entre os autores citados no texto.
+  "and", "Em" no lugar de "In" e as demais palavras em português, em ordem de autor e ano e
+  com rótulos autor-ano ("Ioffe e Szegedy, 2015"; nada de "[1]"), como as citações do texto;
+  e o estilo de citação ``author_year_ptbr``, com "e" entre os autores citados no texto.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pybtex.plugin import register_plugin
 from pybtex.style.formatting import toplevel
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.formatting.unsrt import date, pages
+from pybtex.style.labels import BaseLabelStyle
 from pybtex.style.template import (
     field,
     first_of,
@@ -41,10 +43,34 @@ MATHJAX_SOURCE = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 MATHJAX_PARTS = ["tex-chtml.js", "a11y", "input", "output", "sre", "ui"]
 
 
+class AuthorYearLabelStyle(BaseLabelStyle):
+    """Rótulos autor-ano: "Ioffe e Szegedy, 2015", "Wu et al., 2018" (a, b se repetir)."""
+
+    def format_labels(self, sorted_entries):
+        labels = [self._label(entry) for entry in sorted_entries]
+        for label in set(labels):
+            same = [i for i, other in enumerate(labels) if other == label]
+            if len(same) > 1:
+                for letter, i in zip("abcdefghij", same, strict=False):
+                    labels[i] = label + letter
+        yield from labels
+
+    @staticmethod
+    def _label(entry) -> str:
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        surnames = [" ".join(person.last_names) for person in people]
+        if len(surnames) >= 3:
+            who = f"{surnames[0]} et al."
+        else:
+            who = " e ".join(surnames) or entry.fields.get("title", "?")
+        return f"{who}, {entry.fields.get('year', 's.d.')}"
+
+
 class PortugueseStyle(UnsrtStyle):
-    """Estilo ``unsrt`` com as palavras fixas em português."""
+    """Estilo ``unsrt`` com as palavras fixas em português e rótulos autor-ano."""
 
     default_sorting_style = "author_year_title"
+    default_label_style = "autor_ano"
 
     def format_names(self, role, as_sentence=True):
         formatted = names(role, sep=", ", sep2=" e ", last_sep=" e ")
@@ -163,6 +189,7 @@ def configure_student_edition(app, config):
 
 
 def setup(app):
+    register_plugin("pybtex.style.labels", "autor_ano", AuthorYearLabelStyle)
     register_plugin("pybtex.style.formatting", "ptbr", PortugueseStyle)
     register_bibtex_plugin(
         "sphinxcontrib.bibtex.style.referencing", "author_year_ptbr", PortugueseAuthorYearStyle
