@@ -31,6 +31,10 @@ import time
 from bnlib.kit.executor import Session, run_cells
 
 PROTOCOL = 1
+RESERVE_BYTES = 32 * 2**20
+"""Espaço em disco reservado antes das células do aluno, liberado quando o programa precisa
+escrever (reiniciar o núcleo, gravar as respostas): um caderno que enche o ``/tmp`` não
+impede a coleta das suas próprias respostas."""
 MAX_ANSWERS_BYTES = 64 * 2**20
 
 
@@ -79,6 +83,30 @@ _bnlib_runner.answer_file({request!r}, {output!r}, globals())
 """
 
 
+class Reserve:
+    """Um arquivo que ocupa :data:`RESERVE_BYTES` até ser liberado."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.take()
+
+    def take(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, RESERVE_BYTES)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+
+    def release(self) -> None:
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
+
+
 def collect(request: dict) -> dict:
     """Executa o caderno e pede as respostas; devolve o resultado (sem julgamento)."""
     limits = request["limits"]
@@ -92,20 +120,24 @@ def collect(request: dict) -> dict:
     with open(os.path.join(workdir, request.get("name", "caderno.ipynb")), "w") as file:
         json.dump(notebook, file)
     sources = [cell["source"] if cell["cell_type"] == "code" else "" for cell in notebook["cells"]]
+    hidden = os.path.join(base, ".bnlib")
+    os.makedirs(hidden, exist_ok=True)
+    request_path = os.path.join(hidden, "pedido.json")
+    output_path = os.path.join(hidden, "respostas.json")
+    with open(request_path, "w") as file:
+        json.dump(request["answers"], file)
+    reserve = Reserve(os.path.join(hidden, "reserva"))
     session = Session(workdir)
     session.start()
     deadline = start + limits["cells_seconds"]
-    runs, events = run_cells(session, sources, limits["cell_seconds"], deadline)
+    runs, events = run_cells(
+        session, sources, limits["cell_seconds"], deadline, before_restart=reserve.release
+    )
     answers = None
+    reserve.release()
     if session.km is None:
         events.append("as respostas não foram coletadas: o núcleo não pôde ser reiniciado")
     else:
-        hidden = os.path.join(base, ".bnlib")
-        os.makedirs(hidden, exist_ok=True)
-        request_path = os.path.join(hidden, "pedido.json")
-        output_path = os.path.join(hidden, "respostas.json")
-        with open(request_path, "w") as file:
-            json.dump(request["answers"], file)
         cases = sum(len(q.get("cases", [])) + 1 for q in request["answers"]["questions"])
         budget = 30 + cases * (request["answers"]["case_time_limit"] + 2)
         code = ANSWER_CODE.format(request=request_path, output=output_path)
@@ -133,7 +165,16 @@ def main() -> int:
     request = json.loads(sys.stdin.read())
     apply_limits(request["limits"])
     drop_privileges(request.get("uid"))
-    result = collect(request)
+    try:
+        result = collect(request)
+    except Exception as error:  # noqa: BLE001 — sempre devolver um resultado legível
+        result = {
+            "protocol": PROTOCOL,
+            "cells": [],
+            "events": [f"a execução do caderno falhou ({type(error).__name__}: {error})"[:300]],
+            "answers": None,
+            "cpu": 0.0,
+        }
     sys.stdout.write(json.dumps(result))
     sys.stdout.flush()
     return 0

@@ -129,7 +129,11 @@ class Session:
 
 
 def run_cells(
-    session: Session, sources: list[str], cell_timeout: float, deadline: float
+    session: Session,
+    sources: list[str],
+    cell_timeout: float,
+    deadline: float,
+    before_restart=None,
 ) -> tuple[list[CellRun], list[str]]:
     """Executa as células em ordem; reinicia o núcleo quando uma célula o trava ou derruba.
 
@@ -143,6 +147,8 @@ def run_cells(
         Limite de cada célula, em segundos.
     deadline : float
         Instante (``time.monotonic()``) em que nenhuma célula nova começa.
+    before_restart : função sem argumentos, opcional
+        Chamada antes de reiniciar o núcleo (para liberar o espaço reservado em disco).
 
     Returns
     -------
@@ -178,7 +184,14 @@ def run_cells(
             if restarts > MAX_RESTARTS:
                 events.append("o caderno travou o núcleo vezes demais: a execução parou")
                 continue
-            session.start()
+            if before_restart is not None:
+                before_restart()
+            try:
+                session.start()
+            except Exception as error:  # noqa: BLE001 — um disco cheio, por exemplo
+                events.append(f"o núcleo não pôde ser reiniciado ({type(error).__name__})")
+                session.kill()
+                continue
             for earlier in finished:  # recria as variáveis, sem guardar as saídas
                 replay = session.execute(sources[earlier], cell_timeout)
                 if replay.status in ("killed", "dead"):

@@ -189,7 +189,11 @@ def write_visible(folder: Path = visible.FOLDER) -> list[Path]:
     written = []
     for assignment in registry.ASSIGNMENTS:
         target = Path(folder) / f"{assignment}.json"
-        target.write_text(visible_text(assignment), encoding="utf-8")
+        text = visible_text(assignment)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            temporary = target.with_name(f".{target.name}.tmp")
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(target)  # quem lê ao mesmo tempo vê o arquivo inteiro
         written.append(target)
     return written
 

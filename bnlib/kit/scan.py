@@ -122,7 +122,8 @@ def tree_flags(tree: ast.AST, assignment: str) -> list[str]:
                 numpy_assignment
                 and path
                 and path[-1] in READY_MADE
-                and (len(path) == 1 or path[0] in STUDENT_MODULES)
+                and len(path) > 1  # um nome solto pode ser a função do próprio aluno
+                and path[0] in STUDENT_MODULES
             ):
                 found.append(f"chama uma implementação pronta (`{'.'.join(path)}`)")
             if numpy_assignment and path and path[-1] in TORCH_READY and "torch" in path[:1] + path:
