@@ -288,16 +288,20 @@ def test_reports_are_written_atomically_with_student_ids(tmp_path):
     ]
     row.errors = ["célula 3: NameError: x"]
     other = reports.Row("bia/01.ipynb", "bia", "01_passo_direto", total=9, max_points=10)
-    reports.write_all([row, other], tmp_path, {"semente": 1})
+    formula = reports.Row("=HYPERLINK(1).ipynb", "=HYPERLINK(1)", "01_passo_direto")
+    reports.write_all([row, other, formula], tmp_path, {"semente": 1})
     lines = list(csv.DictReader(io.StringIO((tmp_path / "notas.csv").read_text(encoding="utf-8"))))
+    assert lines[0]["aluno"] == "'=HYPERLINK(1)"  # nada vira fórmula na planilha
+    lines = lines[1:]
     assert lines[0]["aluno"] == "ana" and lines[0]["questao_1.1"] == "3.0"
     assert lines[0]["erros"] == "célula 3: NameError: x"
     moodle = list(csv.reader(io.StringIO((tmp_path / "moodle.csv").read_text(encoding="utf-8"))))
     assert moodle[0] == ["Identificador", "Trabalho 01_passo_direto", "Comentário"]
-    assert moodle[1][:2] == ["ana", "7.50"] and moodle[2][:2] == ["bia", "9.00"]
+    assert moodle[1][:2] == ["'=HYPERLINK(1)", "0.00"]
+    assert moodle[2][:2] == ["ana", "7.50"] and moodle[3][:2] == ["bia", "9.00"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["moodle.csv", "notas.csv", "notas.json"]
     state = json.loads((tmp_path / "notas.json").read_text(encoding="utf-8"))
-    assert reports.from_json(state["entregas"][0]) == row
+    assert reports.from_json(state["entregas"][1]) == row
 
 
 def test_without_bubblewrap_grading_refuses_unless_asked(tmp_path, monkeypatch):

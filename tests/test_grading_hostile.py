@@ -1,9 +1,13 @@
 """Uma turma hostil: notas honestas, nada muda fora da caixa de areia, todos corrigidos.
 
-Uma pasta de turma mistura a solução do professor, um caderno em branco, um erro realista,
-um caderno hostil por ameaça (``tests/fixtures/hostis``) e arquivos malformados, e é
-corrigida uma vez, com ``-j 2`` e isolamento. Cada teste confere uma linha do relatório ou
-um efeito (ou a falta dele) fora da caixa de areia.
+Uma pasta de turma mistura a solução do professor, um caderno em branco, um erro realista e
+um caderno hostil por ameaça (``tests/fixtures/hostis``), e é corrigida uma vez, com
+``-j 2`` e isolamento. Cada teste confere uma linha do relatório ou um efeito (ou a falta
+dele) fora da caixa de areia.
+
+Os cadernos hostis são guardados como ``*.ipynb.hostil``: com a extensão ``.ipynb`` o nbval
+(e quem os abrisse no Jupyter) os executaria fora da caixa de areia, e um deles tenta apagar
+todos os cadernos que encontra.
 """
 
 import hashlib
@@ -100,8 +104,8 @@ def graded(tmp_path_factory):
     (home / "notas.csv").write_text("aluno,total\n")
     turma = home / "entregas"
     turma.mkdir()
-    for fixture in sorted(FIXTURES.glob("*.ipynb")):
-        folder = turma / fixture.stem.removeprefix("01_")
+    for fixture in sorted(FIXTURES.glob("*.ipynb.hostil")):
+        folder = turma / fixture.name.removesuffix(".ipynb.hostil").removeprefix("01_")
         folder.mkdir()
         (folder / "01_passo_direto.ipynb").write_bytes(fixture.read_bytes())
     honest = solved()
@@ -170,7 +174,10 @@ def printed(graded, name) -> str:
 
 
 def test_every_submission_has_a_row_and_the_run_completed(graded):
-    expected = {p.stem.removeprefix("01_") for p in FIXTURES.glob("*.ipynb")}
+    expected = {
+        p.name.removesuffix(".ipynb.hostil").removeprefix("01_")
+        for p in FIXTURES.glob("*.ipynb.hostil")
+    }
     expected |= {"professor_solucao", "em_branco", "erro_realista"}
     assert set(graded["rows"]) == expected
     report = json.loads((graded["output"] / "notas.json").read_text(encoding="utf-8"))

@@ -83,6 +83,40 @@ _bnlib_runner.answer_file({request!r}, {output!r}, globals())
 """
 
 
+def parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            return int(file.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def kill_strays(kernel_pid: int | None, isolated: bool) -> int:
+    """Mata os processos que o caderno deixou rodando, antes da coleta das respostas.
+
+    Eles ocupariam o limite de processos de que a coleta precisa (um processo por questão).
+    Na caixa de areia, todo processo além deste programa e do núcleo é do caderno; sem
+    isolamento, só os descendentes do núcleo.
+    """
+    me, killed = os.getpid(), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        if pid in (1, me, kernel_pid):
+            continue
+        chain, ancestor = 0, parent_of(pid)
+        while ancestor not in (None, 0, 1, kernel_pid) and chain < 64:
+            ancestor, chain = parent_of(ancestor), chain + 1
+        if isolated or (kernel_pid is not None and ancestor == kernel_pid):
+            try:
+                os.kill(pid, 9)
+                killed += 1
+            except OSError:
+                pass
+    return killed
+
+
 class Reserve:
     """Um arquivo que ocupa :data:`RESERVE_BYTES` até ser liberado."""
 
@@ -135,6 +169,9 @@ def collect(request: dict) -> dict:
     )
     answers = None
     reserve.release()
+    kernel_pid = getattr(getattr(session.km, "provisioner", None), "pid", None)
+    if kill_strays(kernel_pid, request.get("isolated", False)):
+        events.append("processos que o caderno deixou rodando foram encerrados antes da coleta")
     if session.km is None:
         events.append("as respostas não foram coletadas: o núcleo não pôde ser reiniciado")
     else:

@@ -240,6 +240,17 @@ def inspect(path: Path, root: Path, forced: str | None) -> Submission:
     return submission
 
 
+def safe_inspect(path: Path, root: Path, forced: str | None) -> Submission:
+    """:func:`inspect`, com qualquer falha inesperada virando o erro da linha."""
+    try:
+        return inspect(path, root, forced)
+    except Exception as error:  # noqa: BLE001 — um arquivo não derruba a turma
+        relative = path.relative_to(root)
+        submission = Submission(path, readable(str(relative)), student_id(relative))
+        submission.error = f"a entrega não pôde ser lida ({type(error).__name__})"
+        return submission
+
+
 def discover(root: Path, forced: str | None = None) -> list[Submission]:
     """Uma :class:`Submission` por arquivo da pasta (ou o próprio arquivo), em ordem.
 
@@ -257,7 +268,7 @@ def discover(root: Path, forced: str | None = None) -> list[Submission]:
                 if name.startswith(".") or name in IGNORED_NAMES:
                     continue
                 paths.append(Path(folder) / name)
-        submissions = [inspect(path, root, forced) for path in sorted(paths)]
+        submissions = [safe_inspect(path, root, forced) for path in sorted(paths)]
     counts = Counter((s.student, s.assignment) for s in submissions if s.error is None)
     for s in submissions:
         if s.error is None and counts[(s.student, s.assignment)] > 1:

@@ -34,7 +34,9 @@ STUDENT_KIT = (
     "__init__.py",
     "answers.py",
     "checks.py",
+    "compare.py",
     "engine.py",
+    "explain.py",
     "project.py",
     "runner.py",
     "visible/__init__.py",
@@ -59,7 +61,7 @@ STUB = '''"""Indisponível na correção automática: os trabalhos pedem a sua p
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
-    from bnlib.kit.runner import blocked
+    from bnlib.kit.explain import blocked
 
     return blocked(__name__, name)
 '''

@@ -120,6 +120,15 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def spreadsheet_text(value):
+    """Um valor de planilha: um texto que começa com ``=``, ``+``, ``-`` ou ``@`` ganha um
+    apóstrofo na frente, para que a planilha não o execute como fórmula (o nome de um arquivo
+    entregue é escolhido pelo aluno)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def question_ids(rows: list[Row]) -> list[str]:
     ids = {q["id"] for r in rows for q in r.questions}
     return sorted(ids, key=lambda s: tuple(int(p) for p in s.split(".")))
@@ -140,18 +149,18 @@ def csv_text(rows: list[Row]) -> str:
         points = {q["id"]: q["points"] for q in r.questions}
         writer.writerow(
             [
-                r.student,
-                r.path,
+                spreadsheet_text(r.student),
+                spreadsheet_text(r.path),
                 r.assignment or "",
                 *(float(points[i]) if i in points else "" for i in ids),
                 r.total,
                 r.max_points,
                 r.percentage,
                 r.isolation,
-                " | ".join(r.limits),
-                " | ".join(r.flags),
-                " | ".join(r.warnings),
-                " | ".join(r.errors),
+                spreadsheet_text(" | ".join(r.limits)),
+                spreadsheet_text(" | ".join(r.flags)),
+                spreadsheet_text(" | ".join(r.warnings)),
+                spreadsheet_text(" | ".join(r.errors)),
             ]
         )
     return buffer.getvalue()
@@ -189,7 +198,7 @@ def moodle_text(rows: list[Row]) -> str:
                 comments.append(f"{a}: mais de uma entrega, vale a maior nota")
             if r and r.errors:
                 comments.append(f"{a}: {r.errors[0][:120]}")
-        writer.writerow([student, *grades, "; ".join(comments)])
+        writer.writerow([spreadsheet_text(student), *grades, spreadsheet_text("; ".join(comments))])
     return buffer.getvalue()
 
 

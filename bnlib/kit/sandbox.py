@@ -277,7 +277,7 @@ def run(
     slot : int
         A vaga de execução paralela (escolhe o usuário sem privilégios).
     """
-    request = dict(request, limits=limits.for_driver())
+    request = dict(request, limits=limits.for_driver(), isolated=isolated)
     if not isolated:  # o limite de processos contaria os de quem corrige
         request["limits"]["processes"] = None
     if os.geteuid() == 0 and isolated:
