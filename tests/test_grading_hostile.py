@@ -123,6 +123,25 @@ def graded(tmp_path_factory):
         )
     (turma / "erro_realista").mkdir()
     nbformat.write(mistake, turma / "erro_realista" / "01_passo_direto.ipynb")
+    malformed = turma / "malformados"  # uma pasta de aluno com todos os defeitos de arquivo
+    malformed.mkdir()
+    (malformed / "01_json_quebrado.ipynb").write_text('{"cells": [', encoding="utf-8")
+    (malformed / "01_vazio.ipynb").write_bytes(b"")
+    (malformed / "01_script.py").write_text("print('oi')\n", encoding="utf-8")
+    (malformed / "01_MAIUSCULAS.IPYNB").write_bytes(
+        STUDENTS.joinpath("01_passo_direto.ipynb").read_bytes()
+    )
+    (malformed / "01_nome_diz_01.ipynb").write_bytes(
+        (STUDENTS / "03_inferencia.ipynb").read_bytes()
+    )
+    data = json.loads((STUDENTS / "01_passo_direto.ipynb").read_text(encoding="utf-8"))
+    data["metadata"]["bnlib"] = "01_passo_direto"
+    del data["cells"][1]["source"]
+    (malformed / "01_metadados_texto_sem_source.ipynb").write_text(json.dumps(data))
+    data["metadata"]["bnlib"] = {"trabalho": ["03_inferencia"]}
+    (malformed / "01_trabalho_lista.ipynb").write_text(json.dumps(data))
+    with open(os.fsencode(malformed) + b"/01_jo\xe3o.ipynb", "wb") as file:
+        file.write((STUDENTS / "01_passo_direto.ipynb").read_bytes())
     output = home / "correcao"
     before = snapshot(home, skip=output)
     repo_before = snapshot(ROOT / "trabalhos")
@@ -146,7 +165,8 @@ def graded(tmp_path_factory):
     if listener is not None:
         listener.close()
     return {
-        "rows": {Path(r.path).parts[0]: r for r in rows},
+        "rows": {Path(r.path).parts[0]: r for r in rows if not r.path.startswith("malformados")},
+        "malformed": {Path(r.path).name: r for r in rows if r.path.startswith("malformados")},
         "home": home,
         "output": output,
         "before": before,
@@ -181,8 +201,26 @@ def test_every_submission_has_a_row_and_the_run_completed(graded):
     expected |= {"professor_solucao", "em_branco", "erro_realista"}
     assert set(graded["rows"]) == expected
     report = json.loads((graded["output"] / "notas.json").read_text(encoding="utf-8"))
-    assert len(report["entregas"]) == len(expected)
+    assert len(report["entregas"]) == len(expected) + len(graded["malformed"])
     assert all(r.isolation == "bubblewrap" for r in graded["rows"].values())
+    lines = (graded["output"] / "notas.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + len(report["entregas"])
+
+
+def test_malformed_files_each_get_a_row_and_do_not_stop_the_run(graded):
+    rows = graded["malformed"]
+    assert len(rows) == 8
+    assert "JSON inválido" in rows["01_json_quebrado.ipynb"].errors[0]
+    assert "arquivo vazio" in rows["01_vazio.ipynb"].errors[0]
+    assert "não é um caderno" in rows["01_script.py"].errors[0]
+    assert rows["01_MAIUSCULAS.IPYNB"].total == 0 and rows["01_MAIUSCULAS.IPYNB"].feedback
+    swapped = rows["01_nome_diz_01.ipynb"]
+    assert swapped.assignment == "03_inferencia" and swapped.warnings
+    assert rows["01_metadados_texto_sem_source.ipynb"].warnings
+    latin = next(r for name, r in rows.items() if name.startswith("01_jo"))
+    assert latin.errors == [] and latin.total == 0
+    feedbacks = [r.feedback for r in graded["rows"].values()]
+    assert len(set(feedbacks)) == len(feedbacks)  # o mesmo nome em pastas diferentes
 
 
 def test_honest_class_members_get_honest_scores(graded):
