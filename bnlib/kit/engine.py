@@ -2,7 +2,7 @@
 
 Este módulo não chama o código do aluno (isso é :mod:`bnlib.kit.runner`) nem sabe de onde
 vêm os valores esperados: recebe a descrição de uma questão, os casos com as saídas
-esperadas e as saídas de erros comuns planejados, e as respostas do aluno já coletadas.
+esperadas e as saídas de erros comuns plantados, e as respostas do aluno já coletadas.
 Assim o mesmo juiz serve à verificação no caderno (casos visíveis, dados gravados em
 :mod:`bnlib.kit.visible`) e à correção (casos sorteados pelo professor, no processo de quem
 corrige, longe do código do aluno).

@@ -38,6 +38,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bnlib.kit import checks, intake, registry, reports, runner, sandbox, scan
+from bnlib.kit.engine import fmt_number, missing_result
 from bnlib.kit.package import build_runtime
 
 WALL_SECONDS = {"06_projeto": 900.0}
@@ -61,8 +62,6 @@ def limits_for(assignment: str, base: sandbox.Limits, wall: float | None, cell: 
 
 
 def zero_questions(assignment: str, reason: str) -> list[dict]:
-    from bnlib.kit.engine import missing_result
-
     return [
         reports.question_dict(missing_result(q.view(), reason))
         for q in registry.questions(assignment)
@@ -274,8 +273,6 @@ def grade(
 
 def line(row: reports.Row) -> str:
     """Uma linha de progresso para o terminal."""
-    from bnlib.kit.engine import fmt_number
-
     text = f"{row.path}: {fmt_number(row.total)}/{fmt_number(row.max_points)}"
     marks = [
         m

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bnlib.kit.engine import Result, fmt_number
+from bnlib.kit.outputs import clean_outputs
 
 
 @dataclass
@@ -265,8 +266,6 @@ def feedback_notebook(
 
     ``checks`` leva o nome de cada função ``check_*`` ao nome da questão.
     """
-    from bnlib.kit.outputs import clean_outputs
-
     by_name = {q["name"]: q for q in row.questions}
     result = {k: v for k, v in notebook.items() if k != "cells"}
     new_cells = []

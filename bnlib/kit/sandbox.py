@@ -31,6 +31,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -287,8 +288,6 @@ def run(
         if isolated:
             command, env, cwd = bwrap_command(runtime, limits), None, None
         else:
-            import tempfile
-
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bnlib-")))
             command, env = direct_command(runtime, workdir)
             cwd = workdir
