@@ -16,6 +16,11 @@ nbgrader, mas entende as suas marcas, para que as fontes também funcionem com e
 * células com a etiqueta (*tag*) ``remover-no-aluno`` são apagadas;
 * as saídas e os contadores de execução são limpos.
 
+O comando ``gerar`` também grava os dados das verificações do caderno
+(:mod:`bnlib.kit.visible`: os casos visíveis, com as saídas esperadas e as dos erros
+comuns), calculados a partir de :mod:`bnlib.kit.assignments`; ``conferir`` falha se os
+cadernos do aluno ou esses dados estiverem desatualizados.
+
 Uso na linha de comando::
 
     python -m bnlib.kit.generate gerar trabalhos/fontes trabalhos/alunos
@@ -25,10 +30,14 @@ Uso na linha de comando::
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from pathlib import Path
 
 import nbformat
+
+from bnlib.kit import registry, visible
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -170,6 +179,51 @@ def outdated(sources: Path, destination: Path) -> list[str]:
     return problems
 
 
+def visible_text(assignment: str) -> str:
+    """O arquivo de dados das verificações de um trabalho, como texto."""
+    return json.dumps(registry.visible_data(assignment), ensure_ascii=False) + "\n"
+
+
+def write_visible(folder: Path = visible.FOLDER) -> list[Path]:
+    """Grava os dados das verificações de cada trabalho em ``folder``."""
+    written = []
+    for assignment in registry.ASSIGNMENTS:
+        target = Path(folder) / f"{assignment}.json"
+        text = visible_text(assignment)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            temporary = target.with_name(f".{target.name}.tmp")
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(target)  # quem lê ao mesmo tempo vê o arquivo inteiro
+        written.append(target)
+    return written
+
+
+def same_data(a, b) -> bool:
+    """Igualdade de dados JSON, com os números comparados a 1e-9 (o último algarismo de uma
+    conta em ponto flutuante pode mudar de uma máquina para outra)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300)
+    return a == b
+
+
+def visible_outdated(folder: Path = visible.FOLDER) -> list[str]:
+    """Os arquivos de dados das verificações que faltam ou diferem do que seria gerado."""
+    problems = []
+    for assignment in registry.ASSIGNMENTS:
+        target = Path(folder) / f"{assignment}.json"
+        if not target.exists():
+            problems.append(f"{target}: não existe")
+        elif not same_data(
+            json.loads(target.read_text(encoding="utf-8")), registry.visible_data(assignment)
+        ):
+            problems.append(f"{target}: desatualizado em relação a bnlib/kit/assignments")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     """Linha de comando: ``gerar`` ou ``conferir``."""
     parser = argparse.ArgumentParser(
@@ -191,10 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "gerar":
-            for path in generate(args.sources, args.destination):
+            for path in [*generate(args.sources, args.destination), *write_visible()]:
                 print(f"gerado: {path}")
             return 0
-        problems = outdated(args.sources, args.destination)
+        problems = outdated(args.sources, args.destination) + visible_outdated()
     except (InvalidMarkers, FileNotFoundError) as error:
         print(f"erro: {error}", file=sys.stderr)
         return 2

@@ -1,400 +1,361 @@
-"""Correção automática dos trabalhos: roda o caderno do aluno e escreve um relatório de notas.
+"""A correção de uma turma: cada caderno isolado, respostas julgadas fora, relatório contínuo.
 
 Uso::
 
-    python -m bnlib.kit.grading corrigir aluno.ipynb
-    python -m bnlib.kit.grading corrigir pasta_de_entregas/ --relatorio notas.csv
-    python -m bnlib.kit.grading corrigir entregas/ --relatorio notas.json --executados saida/
+    python -m bnlib.kit.grading corrigir entregas/ --saida correcao/ -j 2
+    python -m bnlib.kit.grading corrigir entregas/ --saida correcao/ --retomar
 
-Para cada caderno:
+Para cada arquivo da pasta de entregas (:mod:`bnlib.kit.intake`):
 
-1. descobre o trabalho (``metadata.bnlib.trabalho``, ou o prefixo ``01_``…``06_`` do nome);
-2. roda todas as células com ``nbclient`` num núcleo (*kernel*) novo, com limite de tempo
-   por célula (``--tempo-celula``, 60 s por padrão): uma célula que estoura o limite é
-   interrompida e as seguintes continuam; erros do aluno não interrompem a correção;
-3. acrescenta ao fim uma célula que chama :func:`bnlib.kit.checks.grade_assignment` sobre as
-   funções e respostas que o caderno definiu (os casos ocultos incluídos) e lê o registro
-   JSON que ela imprime;
-4. soma os pontos por questão e no total.
+1. o caderno é lido como dados e refeito só com o código e o texto das células;
+2. ele roda numa caixa de areia própria (:mod:`bnlib.kit.sandbox`), que devolve só as
+   saídas das células e as **respostas**: o que as funções do aluno devolveram nos casos
+   do professor, em JSON;
+3. aqui, no processo de quem corrige, as respostas são julgadas
+   (:func:`bnlib.kit.registry.judge_answers`): valores esperados, pontos, máximos e dicas
+   nunca entram na caixa de areia, e nada que o caderno imprime ou grava vira nota;
+4. o código é lido em busca de sinais de manipulação (:mod:`bnlib.kit.scan`);
+5. os relatórios (:mod:`bnlib.kit.reports`) são regravados de forma atômica, e o caderno
+   de retorno do aluno é gravado em ``retornos/``.
 
-O que a correção **não** protege: o código do aluno roda com as permissões de quem corrige,
-sem isolamento. Ele pode ler e escrever arquivos, acessar a rede, gastar memória ou
-processos, ler as implementações de referência do ``bnlib`` (ou chamá-las, em vez de
-implementar) e alterar o ``bnlib.kit.checks`` carregado no núcleo para forjar a nota. O limite
-de tempo só evita laços infinitos, e a pasta temporária de trabalho só evita sujar a pasta
-das entregas. Para turmas em que isso importa, rode a correção dentro de um contêiner ou de
-uma máquina virtual descartável, sem rede, e leia os avisos do relatório, que apontam
-cadernos que usam as funções prontas do ``bnlib``.
+Os casos são sorteados na hora com a semente do professor (``--semente``, ou uma nova,
+guardada em ``notas.json``); todos os alunos de uma execução recebem os mesmos casos.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import re
+import os
+import queue
+import secrets
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import nbformat
+from bnlib.kit import checks, intake, registry, reports, runner, sandbox, scan
+from bnlib.kit.engine import fmt_number, missing_result
+from bnlib.kit.package import build_runtime
 
-from bnlib.kit import checks
-
-CELL_TIME_LIMIT = 60
-"""Limite de tempo padrão por célula, em segundos."""
-
-SUSPICIOUS = (
-    "batchnorm_forward",
-    "batchnorm_backward",
-    "batchnorm_inference",
-    "update_running_stats",
-    "batch_statistics",
-    "_reference",
-    "reference_measurements",
-    "batch_norm(",
-    "layer_norm(",
-    "group_norm(",
-)
-"""Trechos de código que indicam o uso de uma implementação pronta (geram um aviso)."""
+WALL_SECONDS = {"06_projeto": 900.0}
+"""Tempo total por entrega, por trabalho (os outros: :data:`DEFAULT_WALL`)."""
+DEFAULT_WALL = 300.0
+CELL_SECONDS = {"06_projeto": 180.0}
+DEFAULT_CELL = 60.0
+ISOLATED, NOT_ISOLATED = "bubblewrap", "sem isolamento"
 
 
-REPORT_KEYS = {
-    "path": "arquivo",
-    "assignment": "trabalho",
-    "questions": "questoes",
-    "total": "total",
-    "max_points": "maximo",
-    "errors": "erros",
-    "warnings": "avisos",
-}
-"""As chaves do relatório em JSON (:meth:`Report.as_dict`), que continuam em português."""
+class GradingError(Exception):
+    """Um problema que impede a correção inteira (não o de uma entrega)."""
 
 
-@dataclass
-class Report:
-    """A nota de um caderno.
-
-    Attributes
-    ----------
-    path : str
-    assignment : str ou None
-    questions : list of dict
-        Um :class:`bnlib.kit.checks.Result` por questão, como dicionário.
-    total, max_points : float
-    errors : list of str
-        Células que falharam ou estouraram o tempo, e problemas da correção.
-    warnings : list of str
-        Indícios de uso de implementações prontas.
-    """
-
-    path: str
-    assignment: str | None
-    questions: list[dict[str, Any]] = field(default_factory=list)
-    total: float = 0.0
-    max_points: float = 0.0
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def percentage(self) -> float:
-        """A nota em porcentagem do máximo (0 se não há questões)."""
-        return round(100.0 * self.total / self.max_points, 1) if self.max_points else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        """O relatório como dicionário, com a porcentagem (chaves em português, como no
-        relatório em JSON)."""
-        return {REPORT_KEYS[k]: v for k, v in asdict(self).items()} | {
-            "porcentagem": self.percentage
-        }
-
-
-def identify_assignment(notebook, path: Path) -> str | None:
-    """O trabalho de um caderno: pelos metadados ou pelo prefixo numérico do nome."""
-    assignment = notebook.metadata.get("bnlib", {}).get("trabalho")
-    if assignment in checks.ASSIGNMENTS:
-        return assignment
-    match = re.match(r"(\d\d)", path.name)
-    if match:
-        for key in checks.ASSIGNMENTS:
-            if key.startswith(match.group(1)):
-                return key
-    return None
-
-
-def _grading_cell(assignment: str):
-    code = (
-        "import bnlib.kit.checks as _bnlib_checks\n"
-        f"_bnlib_checks.grade_assignment({assignment!r}, globals())"
+def limits_for(assignment: str, base: sandbox.Limits, wall: float | None, cell: float | None):
+    return replace(
+        base,
+        wall_seconds=wall or WALL_SECONDS.get(assignment, DEFAULT_WALL),
+        cell_seconds=cell or CELL_SECONDS.get(assignment, DEFAULT_CELL),
     )
-    return nbformat.v4.new_code_cell(code)
 
 
-def _record(cell) -> dict[str, Any] | None:
-    for output in cell.get("outputs", []):
-        if output.get("output_type") != "stream":
-            continue
-        for line in output.get("text", "").splitlines():
-            if line.startswith(checks.MARKER):
-                return json.loads(line[len(checks.MARKER) :])
-    return None
+def zero_questions(assignment: str, reason: str) -> list[dict]:
+    return [
+        reports.question_dict(missing_result(q.view(), reason))
+        for q in registry.questions(assignment)
+    ]
 
 
-def _zeros(assignment: str, reason: str) -> list[dict[str, Any]]:
-    questions = []
-    for index, (name, check) in enumerate(checks.ASSIGNMENTS[assignment], start=1):
-        question = f"{int(assignment[:2])}.{index}"
-        questions.append(checks._missing_result(question, name, check, reason).as_dict())
-    return questions
+def cell_events(payload: dict) -> tuple[list[str], list[str], list | None]:
+    """Os eventos (limites) e os erros das células que vieram da caixa de areia, conferidos."""
+    events = payload.get("events")
+    limits = [str(e)[:300] for e in events[:20]] if isinstance(events, list) else []
+    cells = payload.get("cells") if isinstance(payload.get("cells"), list) else None
+    errors = []
+    for index, cell in enumerate(cells or []):
+        if isinstance(cell, dict) and cell.get("status") == "error" and cell.get("error"):
+            errors.append(f"célula {index + 1}: {str(cell['error'])[:200]}")
+    if len(errors) > 5:
+        errors = [*errors[:5], f"e mais {len(errors) - 5} células com erro"]
+    return limits, errors, cells
 
 
-def grade_notebook(
-    path: Path | str,
-    cell_timeout: int = CELL_TIME_LIMIT,
-    executed: Path | str | None = None,
-) -> Report:
-    """Roda o caderno de um aluno e devolve a sua nota.
-
-    Parameters
-    ----------
-    path : Path
-        O caderno ``.ipynb`` entregue.
-    cell_timeout : int
-        Limite de tempo por célula, em segundos.
-    executed : Path, opcional
-        Onde gravar o caderno executado (com as mensagens das verificações), para devolver
-        ao aluno.
-
-    Returns
-    -------
-    Report
-    """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-
-    path = Path(path)
-    try:
-        notebook = nbformat.read(path, as_version=4)
-    except Exception as error:  # noqa: BLE001 — um arquivo entregue pode estar corrompido
-        return Report(str(path), None, errors=[f"caderno ilegível: {error}"])
-    assignment = identify_assignment(notebook, path)
-    if assignment is None:
-        return Report(
-            str(path),
-            None,
-            errors=[
-                "não foi possível identificar o trabalho: faltam os metadados "
-                "`bnlib.trabalho` e o nome não começa com 01_ … 06_."
-            ],
-        )
-    report = Report(str(path), assignment)
-    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-    for snippet in SUSPICIOUS:
-        if snippet in code:
-            report.warnings.append(
-                f"o código usa `{snippet}`: confira se não é uma solução pronta."
+def grade_submission(sub: intake.Submission, settings: dict, slot: int) -> reports.Row:
+    """Corrige uma entrega; nunca levanta exceção por causa do caderno."""
+    row = reports.Row(
+        path=sub.relative,
+        student=sub.student,
+        assignment=sub.assignment,
+        digest=sub.digest,
+        isolation=ISOLATED if settings["isolated"] else NOT_ISOLATED,
+        warnings=list(sub.warnings),
+    )
+    if sub.error:
+        row.errors.append(sub.error)
+        guess = sub.assignment or intake.name_assignment(sub.path.name)
+        if guess:
+            row.assignment = guess
+            row.questions = zero_questions(guess, "a entrega não pôde ser corrigida")
+            row.max_points = registry.max_points(guess)
+        return row
+    assignment, seed = sub.assignment, settings["seed"]
+    row.flags = scan.flags(sub.notebook, assignment)
+    request = {
+        "notebook": sub.notebook,
+        "answers": registry.request(assignment, seed),
+        "name": reports.safe_name(Path(sub.relative).name),
+    }
+    limits = limits_for(assignment, settings["limits"], settings["wall"], settings["cell"])
+    outcome = sandbox.run(request, settings["runtime"], limits, settings["isolated"], slot)
+    row.seconds = round(outcome.seconds, 2)
+    payload = outcome.payload or {}
+    if outcome.error:
+        row.errors.append(outcome.error)
+    cpu = payload.get("cpu")
+    row.cpu_seconds = round(float(cpu), 2) if isinstance(cpu, int | float) else 0.0
+    row.limits, cell_errors, cells = cell_events(payload)
+    answers = payload.get("answers")
+    if outcome.payload is not None and answers is None:
+        row.errors.append("as respostas do caderno não foram coletadas; as questões valem zero")
+    row.errors += cell_errors
+    judged = registry.judge_answers(assignment, seed, answers)
+    row.questions = [reports.question_dict(result) for result, _ in judged]
+    for result, facts in judged:
+        if facts["blocked"]:
+            row.flags.append(
+                f"questão {result.question}: a função chamou uma implementação pronta, "
+                "bloqueada na correção"
             )
-    final_cell = _grading_cell(assignment)
-    notebook.cells.append(final_cell)
-    # A célula de correção roda todas as verificações; cada chamada à função do aluno tem
-    # o seu limite (checks.CASE_TIME_LIMIT), e a célula inteira ganha folga para todas elas,
-    # para que um laço infinito numa questão não zere as outras.
-    final_timeout = max(
-        cell_timeout, 60 + int(checks.CASE_TIME_LIMIT + 1) * len(checks.ASSIGNMENTS[assignment])
+        if result.time_limited:
+            row.limits.append(
+                f"questão {result.question}: o limite de {runner.CASE_TIME_LIMIT:g} s por caso "
+                "interrompeu a função"
+            )
+    maxima = {q.id: float(q.points) for q in registry.questions(assignment)}
+    row.total = round(
+        sum(min(max(float(q["points"]), 0.0), maxima[q["id"]]) for q in row.questions), 2
     )
+    row.max_points = registry.max_points(assignment)
+    feedback = reports.feedback_notebook(sub.notebook, cells, row, checks.CHECKS)
+    name = Path(reports.safe_name(Path(sub.relative).stem)).with_suffix(".ipynb")
+    relative = Path("retornos") / reports.safe_name(row.student) / name
+    if settings.get("digest_suffix"):
+        relative = relative.with_name(f"{name.stem}-{sub.digest[:8]}.ipynb")
+    reports.atomic_write(
+        settings["output"] / relative, json.dumps(feedback, ensure_ascii=False, indent=1) + "\n"
+    )
+    row.feedback = relative.as_posix()
+    return row
 
-    def timeout_for_cell(cell) -> int:
-        return final_timeout if cell is final_cell else cell_timeout
 
-    with tempfile.TemporaryDirectory(prefix="bnlib-correcao-") as workdir:
-        client = NotebookClient(
-            notebook,
-            timeout=cell_timeout,
-            timeout_func=timeout_for_cell,
-            # Sem o aviso de conexão TCP do núcleo, que só polui a saída do professor.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-            kernel_name="python3",
-            allow_errors=True,
-            interrupt_on_timeout=True,
-            error_on_timeout={
-                "ename": "CellTimeout",
-                "evalue": f"a célula passou de {cell_timeout} s e foi interrompida",
-                "traceback": [],
-            },
-            resources={"metadata": {"path": workdir}},
-        )
-        try:
-            client.execute()
-        except DeadKernelError as error:
-            report.errors.append(f"o núcleo do Python morreu durante a execução: {error}")
-        except Exception as error:  # noqa: BLE001
-            report.errors.append(f"falha ao executar o caderno: {type(error).__name__}: {error}")
-    for index, cell in enumerate(notebook.cells[:-1]):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") != "error":
-                continue
-            if output.get("ename") in ("KeyboardInterrupt", "CellTimeout"):
-                report.errors.append(
-                    f"célula {index}: CellTimeout: passou de {cell_timeout} s e foi interrompida"
-                )
-                # No caderno devolvido ao aluno, uma explicação no lugar do traceback.
-                cell.outputs[cell.outputs.index(output)] = nbformat.v4.new_output(
-                    "stream",
-                    name="stderr",
-                    text=(
-                        f"Esta célula passou de {cell_timeout} s e foi interrompida pela "
-                        "correção. Há um laço infinito? Confira a condição de parada e o "
-                        "incremento de cada `while`.\n"
-                    ),
-                )
-            else:
-                report.errors.append(
-                    f"célula {index}: {output.get('ename')}: {output.get('evalue', '')[:200]}"
-                )
-    record = _record(notebook.cells[-1])
-    if record is None:
-        report.errors.append("a célula de correção não produziu o registro de notas.")
-        report.questions = _zeros(assignment, "a correção não pôde rodar as verificações.")
-    else:
-        report.questions = record["questoes"]
-    report.total = round(sum(q["pontos"] for q in report.questions), 2)
-    report.max_points = round(sum(q["maximo"] for q in report.questions), 2)
-    if executed is not None:
-        nbformat.write(notebook, Path(executed))
-    return report
+def load_state(output: Path) -> tuple[dict, list[reports.Row]]:
+    state = json.loads((output / "notas.json").read_text(encoding="utf-8"))
+    return state["execucao"], [reports.from_json(r) for r in state["entregas"]]
 
 
 def grade(
-    target: Path | str, cell_timeout: int = CELL_TIME_LIMIT, executed_dir: Path | str | None = None
-) -> list[Report]:
-    """Corrige um caderno ou todos os ``*.ipynb`` de uma pasta (e subpastas)."""
-    target = Path(target)
-    if target.is_dir():
-        notebooks = sorted(
-            p for p in target.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-        )
-    elif target.exists():
-        notebooks = [target]
-    else:
-        raise FileNotFoundError(f"corrigir: {target} não existe.")
-    reports = []
-    for notebook_path in notebooks:
-        destination = None
-        if executed_dir is not None:
-            Path(executed_dir).mkdir(parents=True, exist_ok=True)
-            destination = Path(executed_dir) / notebook_path.name
-        reports.append(grade_notebook(notebook_path, cell_timeout, destination))
-    return reports
+    target: Path,
+    output: Path,
+    jobs: int | None = None,
+    assignment: str | None = None,
+    seed: int | None = None,
+    resume: bool = False,
+    redo: bool = False,
+    isolated: bool = True,
+    limits: sandbox.Limits | None = None,
+    wall: float | None = None,
+    cell: float | None = None,
+    log=print,
+) -> list[reports.Row]:
+    """Corrige uma pasta (ou um caderno) e grava os relatórios em ``output``.
 
-
-def write_report(reports: list[Report], output: Path | str) -> None:
-    """Grava os relatórios em JSON (completo) ou CSV (uma linha por caderno)."""
-    output = Path(output)
-    if output.suffix.lower() == ".json":
-        data = [r.as_dict() for r in reports]
-        output.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        return
-    if output.suffix.lower() != ".csv":
-        raise ValueError(f"write_report: use um arquivo .csv ou .json; recebido {output.name}.")
-    ids = sorted(
-        {q["questao"] for r in reports for q in r.questions},
-        key=lambda s: tuple(int(p) for p in s.split(".")),
-    )
-    with output.open("w", newline="", encoding="utf-8") as path:
-        writer = csv.writer(path)
-        writer.writerow(
-            [
-                "arquivo",
-                "trabalho",
-                *(f"questao_{i}" for i in ids),
-                "total",
-                "maximo",
-                "porcentagem",
-                "erros",
-                "avisos",
-            ]
+    Raises
+    ------
+    GradingError
+        Sem bubblewrap (e sem ``isolated=False``), pasta de saída com outra correção, ou
+        parâmetros que não combinam com a correção a retomar.
+    """
+    target, output = Path(target), Path(output)
+    if not target.exists():
+        raise GradingError(f"corrigir: {target} não existe.")
+    if assignment is not None and assignment not in registry.ASSIGNMENTS:
+        raise GradingError(
+            f"trabalho desconhecido {assignment!r}; use um de {sorted(registry.ASSIGNMENTS)}."
         )
-        for r in reports:
-            points = {q["questao"]: q["pontos"] for q in r.questions}
-            writer.writerow(
-                [
-                    r.path,
-                    r.assignment or "",
-                    *(float(points[i]) if i in points else "" for i in ids),
-                    r.total,
-                    r.max_points,
-                    r.percentage,
-                    len(r.errors),
-                    " | ".join(r.warnings),
-                ]
+    if isolated:
+        problem = sandbox.bwrap_problem()
+        if problem:
+            raise GradingError(
+                f"a correção isola cada caderno com o bubblewrap, e {problem}. Instale o pacote "
+                "`bubblewrap` (Debian/Ubuntu: `sudo apt-get install bubblewrap`) ou, sabendo que "
+                "o código dos alunos rodará com as suas permissões, use --sem-isolamento."
             )
+    kept: dict[str, reports.Row] = {}
+    if (output / "notas.json").exists() and not redo:
+        if not resume:
+            raise GradingError(
+                f"{output} já tem uma correção (notas.json): use --retomar para continuá-la ou "
+                "--refazer para começar de novo."
+            )
+        run, previous = load_state(output)
+        if seed is not None and seed != run["semente"]:
+            raise GradingError("a semente pedida não é a da correção a retomar.")
+        if assignment != run.get("trabalho"):
+            raise GradingError("o --trabalho pedido não é o da correção a retomar.")
+        seed = run["semente"]
+        kept = {r.path: r for r in previous}
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    if seed == registry.PUBLIC_SEED:
+        log("aviso: esta semente é a dos casos visíveis; os casos da correção não serão ocultos.")
+    submissions = intake.discover(target, assignment)
+    current = {s.relative: s for s in submissions}
+    rows = {p: r for p, r in kept.items() if p in current and r.digest == current[p].digest}
+    pending = [s for s in submissions if s.relative not in rows]
+    run = {
+        "semente": seed,
+        "trabalho": assignment,
+        "isolamento": ISOLATED if isolated else NOT_ISOLATED,
+        "inicio": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    output.mkdir(parents=True, exist_ok=True)
+    jobs = jobs or os.cpu_count() or 1
+    log(
+        f"{len(submissions)} arquivos, {len(pending)} a corrigir ({len(rows)} já corrigidos); "
+        f"semente dos casos {seed}; {jobs} em paralelo; "
+        f"{'isolados com bubblewrap' if isolated else 'SEM ISOLAMENTO'}."
+    )
+    for name in sorted({s.assignment for s in pending if s.assignment and not s.error}):
+        registry.cases_for(name, seed)  # os casos e as referências, uma vez só
+        if name == "06_projeto":
+            log("calculando as medidas de referência do trabalho 6 (treina dois modelos)...")
+            from bnlib.kit.assignments.project import reference_measurements
+
+            reference_measurements()
+    lock = threading.Lock()
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(jobs):
+        slots.put(slot)
+    reports.write_all(list(rows.values()), output, run)
+    with tempfile.TemporaryDirectory(prefix="bnlib-correcao-") as temporary:
+        settings = {
+            "seed": seed,
+            "runtime": build_runtime(Path(temporary)),
+            "limits": limits or sandbox.Limits(),
+            "wall": wall,
+            "cell": cell,
+            "isolated": isolated,
+            "output": output,
+            "digest_suffix": False,
+        }
+        names = [(s.student, Path(s.relative).stem) for s in submissions]
+        settings["digest_suffix"] = len(set(names)) < len(names)
+
+        def work(sub: intake.Submission) -> None:
+            slot = slots.get()
+            try:
+                row = grade_submission(sub, settings, slot)
+            except Exception as error:  # noqa: BLE001 — um defeito nosso não derruba a turma
+                row = reports.Row(sub.relative, sub.student, sub.assignment, sub.digest)
+                row.errors.append(f"erro interno da correção: {type(error).__name__}: {error}")
+            finally:
+                slots.put(slot)
+            with lock:
+                rows[row.path] = row
+                reports.write_all(list(rows.values()), output, run)
+                log(line(row))
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(work, pending))
+    return sorted(rows.values(), key=lambda r: r.path)
 
 
-def _num(value: float) -> str:
-    """Um número com vírgula decimal, para o resumo em português."""
-    return f"{value:g}".replace(".", ",")
-
-
-def _summary(report: Report) -> str:
-    lines = [
-        f"{report.path} ({report.assignment or 'trabalho desconhecido'}): "
-        f"{_num(report.total)}/{_num(report.max_points)} pontos "
-        f"({_num(report.percentage)} %)"
+def line(row: reports.Row) -> str:
+    """Uma linha de progresso para o terminal."""
+    text = f"{row.path}: {fmt_number(row.total)}/{fmt_number(row.max_points)}"
+    marks = [
+        m
+        for m, items in (("erro", row.errors), ("limite", row.limits), ("sinal", row.flags))
+        if items
     ]
-    for q in report.questions:
-        lines.append(
-            f"  questão {q['questao']} ({q['titulo']}): {_num(q['pontos'])}/{_num(q['maximo'])}"
-        )
-        lines.extend(f"      {m}" for m in q["mensagens"])
-    lines.extend(f"  erro: {e}" for e in report.errors)
-    lines.extend(f"  aviso: {a}" for a in report.warnings)
-    return "\n".join(lines)
+    return text + (f" ({', '.join(marks)})" if marks else "")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Linha de comando: ``corrigir <caderno ou pasta> [--relatorio saida.csv|json]``."""
+    """Linha de comando: ``corrigir <pasta ou caderno> --saida <pasta>``."""
     parser = argparse.ArgumentParser(
         prog="python -m bnlib.kit.grading",
-        description="Corrige cadernos de trabalhos e escreve um relatório de notas.",
+        description="Corrige os cadernos de uma turma, cada um isolado, e escreve os relatórios.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("corrigir", help="corrige um caderno ou uma pasta de cadernos")
-    p.add_argument("target", metavar="alvo", type=Path, help="caderno .ipynb ou pasta com cadernos")
+    p = sub.add_parser("corrigir", help="corrige uma pasta de entregas (ou um caderno)")
     p.add_argument(
-        "--relatorio",
-        dest="report",
-        metavar="RELATORIO",
-        type=Path,
-        help="arquivo .csv ou .json para as notas",
+        "target", metavar="entregas", type=Path, help="pasta com as entregas ou um caderno"
     )
     p.add_argument(
-        "--tempo-celula",
-        dest="cell_timeout",
-        metavar="TEMPO_CELULA",
+        "--saida",
+        dest="output",
+        type=Path,
+        default=Path("correcao"),
+        help="pasta dos relatórios (padrão: correcao)",
+    )
+    p.add_argument(
+        "-j",
+        dest="jobs",
         type=int,
-        default=CELL_TIME_LIMIT,
-        help="limite por célula, em segundos",
+        default=None,
+        help="entregas em paralelo (padrão: núcleos da máquina)",
     )
     p.add_argument(
-        "--executados",
-        dest="executed_dir",
-        metavar="EXECUTADOS",
-        type=Path,
-        help="pasta para os cadernos executados",
+        "--trabalho",
+        dest="assignment",
+        help="corrige tudo como este trabalho (ex.: 01_passo_direto)",
+    )
+    p.add_argument(
+        "--semente",
+        dest="seed",
+        type=int,
+        help="semente dos casos (padrão: uma nova, guardada em notas.json)",
+    )
+    p.add_argument(
+        "--retomar", dest="resume", action="store_true", help="continua uma correção interrompida"
+    )
+    p.add_argument(
+        "--refazer",
+        dest="redo",
+        action="store_true",
+        help="apaga a correção anterior da pasta de saída",
+    )
+    p.add_argument(
+        "--sem-isolamento",
+        dest="unsafe",
+        action="store_true",
+        help="roda sem bubblewrap, com as suas permissões",
+    )
+    p.add_argument("--tempo-celula", dest="cell", type=float, help="limite por célula, em segundos")
+    p.add_argument("--tempo-total", dest="wall", type=float, help="limite por entrega, em segundos")
+    p.add_argument(
+        "--memoria", dest="memory", type=int, default=3072, help="memória por processo, em MB"
     )
     args = parser.parse_args(argv)
+    limits = replace(sandbox.Limits(), memory_mb=args.memory)
     try:
-        reports = grade(args.target, args.cell_timeout, args.executed_dir)
-    except FileNotFoundError as error:
+        rows = grade(
+            args.target, args.output, args.jobs, args.assignment, args.seed, args.resume,
+            args.redo, not args.unsafe, limits, args.wall, args.cell,
+        )  # fmt: skip
+    except GradingError as error:
         print(f"erro: {error}", file=sys.stderr)
         return 2
-    for report in reports:
-        print(_summary(report))
-    if args.report is not None:
-        write_report(reports, args.report)
-        print(f"relatório gravado em {args.report}")
+    except KeyboardInterrupt:
+        print(
+            "interrompido: os relatórios gravados valem; continue com --retomar.", file=sys.stderr
+        )
+        return 130
+    print(
+        f"{len(rows)} linhas em {args.output / 'notas.csv'} (e notas.json, moodle.csv, retornos/)"
+    )
     return 0
 
 
