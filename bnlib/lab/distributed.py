@@ -131,8 +131,12 @@ def forward_backward_worker(
     }
 
 
-def make_tiny_net(sync: bool, seed: int = 0) -> nn.Sequential:
-    """A rede dos experimentos de treino distribuído: ``Linear → SyncBatchNorm → ReLU → Linear``."""
+def make_tiny_net(sync: bool, seed: int) -> nn.Sequential:
+    """A rede dos experimentos de treino distribuído: ``Linear → SyncBatchNorm → ReLU → Linear``.
+
+    Os pesos iniciais são sorteados com ``torch.manual_seed(seed)``, os mesmos em todos os
+    processos.
+    """
     torch.manual_seed(seed)
     return nn.Sequential(
         nn.Linear(784, 32), SyncBatchNorm(32, sync=sync), nn.ReLU(), nn.Linear(32, 10)
@@ -148,6 +152,7 @@ def train_worker(
     batch_size: int,
     lr: float,
     sync: bool,
+    seed: int = 0,
 ) -> dict[str, np.ndarray]:
     """Treino com paralelismo de dados: cada passo, cada processo pega a sua fatia.
 
@@ -157,16 +162,29 @@ def train_worker(
     por ``world_size`` (a média, como no ``DistributedDataParallel``). Com ``world_size=1``
     é o treino comum com o mini-lote inteiro.
 
+    Parameters
+    ----------
+    rank, world_size
+        Deste processo e do grupo (dados por :func:`run_world`).
+    x, y : ndarray, shapes (N, 784) e (N,)
+        Os dados de treino, os mesmos em todos os processos.
+    steps, batch_size, lr
+        Passos de treino, tamanho do mini-lote global e taxa de aprendizado.
+    sync : bool
+        BN sincronizada (``True``) ou cada processo só com a sua fatia.
+    seed : int
+        Semente dos pesos iniciais; a ordem dos mini-lotes usa ``seed + 1``.
+
     Returns
     -------
     dict
         ``"params"``: todos os parâmetros e estatísticas acumuladas no fim, concatenados;
         ``"loss"``: a perda de cada passo (média entre os processos).
     """
-    net = make_tiny_net(sync)
+    net = make_tiny_net(sync, seed)
     xt = torch.from_numpy(x).double()
     yt = torch.from_numpy(y)
-    generator = torch.Generator().manual_seed(1)
+    generator = torch.Generator().manual_seed(seed + 1)
     losses = []
     for _ in range(steps):
         index = torch.randint(len(yt), (batch_size,), generator=generator)
