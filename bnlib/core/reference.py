@@ -23,7 +23,7 @@ Convenções (as do PyTorch):
   por atributo); nas estatísticas acumuladas guarda-se a variância **não enviesada**
   (divide por m - 1).
 * ``momentum`` é o peso do lote **novo**: ``acumulada = (1 - momentum) * acumulada +
-  momentum * do_lote``; ``momentum=None`` dá a média acumulada simples (1/k no k-ésimo lote).
+  momentum * do_lote``; ``momentum=None`` troca a média móvel pela média simples (peso 1/k no k-ésimo lote).
 * O tipo da saída é o da entrada (float32 ou float64).
 """
 
@@ -300,7 +300,7 @@ def update_running_stats(
 
     ``nova = (1 - momentum) * acumulada + momentum * do_lote``, em que a variância do lote
     entra **não enviesada**, ``var · m / (m - 1)``. Com ``momentum=None`` o peso do lote é
-    ``1 / num_batches_tracked`` (média acumulada simples), e ``num_batches_tracked`` deve
+    ``1 / num_batches_tracked`` (a média simples de todos os lotes), e ``num_batches_tracked`` deve
     contar o lote atual.
 
     Parameters
@@ -330,7 +330,7 @@ def update_running_stats(
     if momentum is None:
         if num_batches_tracked is None or int(num_batches_tracked) < 1:
             raise ValueError(
-                f"{where}: com `momentum=None` (média acumulada) é preciso informar "
+                f"{where}: com `momentum=None` (média simples dos lotes) é preciso informar "
                 f"`num_batches_tracked` ≥ 1, contando o lote atual; recebido "
                 f"{num_batches_tracked!r}."
             )

@@ -102,7 +102,7 @@ def check_eps(eps: float, where: str) -> float:
 
 
 def check_momentum(momentum: float | None, where: str) -> None:
-    """Exige ``momentum`` em [0, 1] ou ``None`` (média acumulada)."""
+    """Exige ``momentum`` em [0, 1] ou ``None`` (média simples dos lotes)."""
     if momentum is None:
         return
     if not isinstance(momentum, numbers.Real) or not 0.0 <= float(momentum) <= 1.0:
