@@ -18,7 +18,7 @@ from jupyter_cache import get_cache
 from jupyter_cache.executors import load_executor
 from notebook_cache import CACHE_DIR, drop_if_stale, toc_notebooks
 
-TIMEOUT_S = 120  # o mesmo de execute.timeout em _config.yml
+TIMEOUT_S = 900  # o mesmo de execute.timeout em _config.yml (só contra travamentos)
 
 
 def main() -> int:
