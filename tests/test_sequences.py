@@ -203,6 +203,12 @@ def test_sequence_norm_errors_are_clear():
         RMSNorm(4, eps=-1.0)
     with pytest.raises(ValueError, match=r"`mask` deve ser um tensor booleano de shape \(2, 3\)"):
         SequenceBatchNorm(4, ignore_padding=True)(torch.randn(2, 3, 4), torch.ones(2, 3))
+    with pytest.raises(ValueError, match=r"mais de uma posição.*\(1, 1, 4\), com 1 posição"):
+        SequenceBatchNorm(4)(torch.randn(1, 1, 4))
+    one_real = torch.tensor([[True, False, False]])
+    with pytest.raises(ValueError, match="com 1 posição"):
+        SequenceBatchNorm(4, ignore_padding=True)(torch.randn(1, 3, 4), one_real)
+    SequenceBatchNorm(4).eval()(torch.randn(1, 1, 4))  # na avaliação, um valor basta
     with pytest.raises(ValueError, match="SequenceLayerNorm"):
         SequenceLayerNorm(4)(torch.randn(2, 3, 5))
 

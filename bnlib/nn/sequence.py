@@ -153,7 +153,16 @@ class SequenceBatchNorm(BatchNorm1d):
         name = type(self).__name__
         _check_last_dim(x, self.num_features, name)
         _check_mask(mask, x, name)
-        if mask is None or not self.ignore_padding:
+        use_mask = mask is not None and self.ignore_padding
+        count = int(mask.sum()) if use_mask else x.shape[:-1].numel()
+        if self.training and count < 2:
+            raise ValueError(
+                f"{name}: no modo de treino é preciso mais de uma posição (real) no "
+                f"mini-lote para estimar a variância de cada atributo; a entrada tem shape "
+                f"{tuple(x.shape)}, com {count} posição(ões). Na geração, um símbolo por "
+                f"vez, use as estatísticas acumuladas: `model.eval()`."
+            )
+        if not use_mask:
             return super().forward(x.reshape(-1, x.shape[-1])).reshape(x.shape)
         y = torch.zeros_like(x)
         y[mask] = super().forward(x[mask])
