@@ -5,7 +5,7 @@ Capítulo: ``book/redes/sequencias``.
 - :func:`make_sequence_task`: sequências de inteiros de comprimentos variados, completadas
   com preenchimento (*padding*), e o alvo de cada posição (ordenar, inverter, contar);
 - :func:`masked_moments`: média e variância de cada atributo só sobre as posições reais;
-- :func:`make_tiny_transformer`: um codificador de 1 ou 2 camadas com a normalização
+- :func:`make_tiny_transformer`: um codificador de poucas camadas com a normalização
   escolhida (``"bn"``, ``"bn_masked"``, ``"ln"``, ``"rms"``) antes ou depois de cada subcamada;
 - :func:`train_sequence_model`: Adam com aquecimento (*warm-up*) opcional da taxa de
   aprendizado e mini-lotes sorteados com semente, misturados ou agrupados por comprimento;
