@@ -1,4 +1,4 @@
-"""Alternativas à normalização em lote, em numpy: camada, instância, grupo e renormalização.
+"""Alternativas à normalização em lote, em numpy: camada, instância, grupo, RMS, renormalização.
 
 Todas normalizam ``x`` com uma média e uma variância e depois aplicam uma escala
 ``gamma`` e um deslocamento ``beta`` por atributo (ou canal). O que muda é **sobre quais
@@ -11,9 +11,12 @@ valores** se calculam as estatísticas:
 * normalização de instância (*instance normalization*, IN): GN com um canal por grupo, isto
   é, cada canal de cada exemplo sobre as suas posições ``H × W``;
 * renormalização em lote (*batch renormalization*): a BN do mini-lote corrigida por ``r`` e
-  ``d``, que a aproximam das estatísticas acumuladas.
+  ``d``, que a aproximam das estatísticas acumuladas;
+* normalização RMS (*RMS normalization*, Zhang e Sennrich, 2019): cada vetor do último
+  eixo, como a LN das sequências (N, T, D), mas dividido só pela raiz da média dos quadrados:
+  sem subtrair a média e sem ``beta``.
 
-Nas três primeiras nada depende dos outros exemplos do mini-lote: o treino e a inferência
+Nas três primeiras e na RMS nada depende dos outros exemplos do mini-lote: o treino e a inferência
 fazem a mesma conta, e um lote de um exemplo é válido. Como na BN, a variância é a
 **enviesada** (divide pelo número de valores) e o tipo da saída é o da entrada.
 
@@ -449,3 +452,124 @@ def renorm_limits(
     else:
         fraction = min(1.0, (step - warmup_steps) / ramp_steps)
     return 1.0 + fraction * (rmax_final - 1.0), fraction * dmax_final
+
+
+class RMSNormCache(NamedTuple):
+    """O que o passo direto da normalização RMS guarda para a retropropagação.
+
+    Attributes
+    ----------
+    x_hat : ndarray, shape igual à de ``x``
+        Entrada dividida pela raiz da média dos quadrados, ``x / rms``.
+    inv_rms : ndarray, shape de ``x`` sem o último eixo
+        ``1 / sqrt(mean(x²) + eps)`` de cada vetor.
+    gamma : ndarray, shape (D,)
+        Escala usada no passo direto.
+    """
+
+    x_hat: np.ndarray
+    inv_rms: np.ndarray
+    gamma: np.ndarray
+
+
+def _check_last_axis_input(x, where: str) -> np.ndarray:
+    x = validation.as_float_array(x, "x", where)
+    if x.ndim < 2 or x.shape[-1] < 1:
+        raise ValueError(
+            f"{where}: o argumento `x` deve ter pelo menos 2 dimensões, como (N, D) ou "
+            f"(N, T, D), e normaliza-se cada vetor do último eixo; recebido shape "
+            f"{validation.shape_text(x.shape)}."
+        )
+    validation.check_finite(x, "x", where)
+    return x
+
+
+def rms_norm_forward(
+    x: np.ndarray, gamma: np.ndarray, eps: float = 1e-6
+) -> tuple[np.ndarray, RMSNormCache]:
+    """Passo direto da normalização RMS (Zhang e Sennrich, 2019) sobre o último eixo.
+
+    Cada vetor ``x[..., :]`` de D valores é dividido pela raiz da média dos seus quadrados,
+    sem subtrair a média e sem deslocamento::
+
+        rms = sqrt(mean(x², último eixo) + eps)
+        y   = gamma · x / rms
+
+    Igual no treino e na inferência; nada depende dos outros exemplos nem das outras
+    posições da sequência. É o mesmo que ``torch.nn.RMSNorm(D, eps=eps)``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D), (N, T, D) ou qualquer (..., D)
+        float32 ou float64.
+    gamma : ndarray, shape (D,)
+        Escala, uma por atributo.
+    eps : float
+        Somado à média dos quadrados antes da raiz.
+
+    Returns
+    -------
+    y : ndarray, shape e dtype de ``x``
+    cache : RMSNormCache
+        Para :func:`rms_norm_backward`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Entradas com shape, dtype ou valores inválidos.
+
+    Examples
+    --------
+    >>> y, _ = rms_norm_forward(np.array([[3.0, 4.0]]), np.ones(2), eps=0.0)
+    >>> np.round(y * np.sqrt(12.5), 6)
+    array([[3., 4.]])
+    """
+    where = "rms_norm_forward"
+    x = _check_last_axis_input(x, where)
+    d = x.shape[-1]
+    gamma = validation.check_feature_vector(gamma, "gamma", d, x.dtype, where)
+    eps = validation.check_eps(eps, where)
+    mean_square = np.mean(x * x, axis=-1, keepdims=True)
+    inv_rms = 1.0 / np.sqrt(mean_square + eps)
+    x_hat = x * inv_rms
+    return gamma * x_hat, RMSNormCache(x_hat, inv_rms[..., 0], gamma)
+
+
+def rms_norm_backward(dy: np.ndarray, cache: RMSNormCache) -> tuple[np.ndarray, np.ndarray]:
+    """Retropropagação da normalização RMS, forma fechada.
+
+    Com ``g = dy · gamma`` o gradiente em relação a ``x_hat`` e D valores por vetor::
+
+        dgamma = Σ_{todos os eixos menos o último} dy · x_hat
+        dx     = (g - x_hat · mean(g · x_hat, último eixo)) / rms
+
+    É a fórmula da normalização de camada sem o termo da média, que aqui não existe.
+
+    Parameters
+    ----------
+    dy : ndarray, shape igual à de ``x``
+        Gradiente da perda em relação à saída ``y``.
+    cache : RMSNormCache
+        Devolvido por :func:`rms_norm_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape e dtype de ``x``
+    dgamma : ndarray, shape (D,)
+    """
+    where = "rms_norm_backward"
+    if not isinstance(cache, RMSNormCache):
+        raise TypeError(
+            f"{where}: o argumento `cache` deve ser o segundo valor devolvido por "
+            f"`rms_norm_forward`; recebido um objeto do tipo {type(cache).__name__}."
+        )
+    x_hat = cache.x_hat
+    dy = validation.as_float_array(dy, "dy", where)
+    validation.check_same_shape(dy, "dy", x_hat.shape, where)
+    validation.check_finite(dy, "dy", where)
+    dy = dy.astype(x_hat.dtype, copy=False)
+    dgamma = (dy * x_hat).reshape(-1, x_hat.shape[-1]).sum(axis=0)
+    g = dy * cache.gamma
+    projection = np.mean(g * x_hat, axis=-1, keepdims=True)
+    dx = (g - x_hat * projection) * cache.inv_rms[..., None]
+    return dx, dgamma

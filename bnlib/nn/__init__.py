@@ -7,6 +7,8 @@
 - :mod:`~bnlib.nn.noisy`: ``NoisyBatchNorm1d``, a BN com ruído de Santurkar et al. (2018);
 - :mod:`~bnlib.nn.folding`: a fusão da BN de inferência na camada anterior;
 - :mod:`~bnlib.nn.recalibration`: recalcular as estatísticas acumuladas de um modelo.
+- :mod:`~bnlib.nn.sequence`: ``RMSNorm``, ``SequenceLayerNorm`` e ``SequenceBatchNorm``
+  para sequências (N, T, D), esta com a opção de ignorar o preenchimento.
 
 Uso: ``from bnlib import nn as bnn`` e ``bnn.BatchNorm2d(16)`` no lugar de
 ``torch.nn.BatchNorm2d(16)``.
@@ -24,6 +26,7 @@ from bnlib.nn.batchnorm import BatchNorm1d, BatchNorm2d, is_batchnorm
 from bnlib.nn.folding import fold_batchnorm_conv2d, fold_batchnorm_linear, fold_sequential
 from bnlib.nn.noisy import NoisyBatchNorm1d
 from bnlib.nn.recalibration import batchnorm_layers, recalibrate_batchnorm
+from bnlib.nn.sequence import RMSNorm, SequenceBatchNorm, SequenceLayerNorm
 from bnlib.nn.sync import SyncBatchNorm
 
 __all__ = [
@@ -36,6 +39,9 @@ __all__ = [
     "InstanceNorm2d",
     "LayerNorm",
     "NoisyBatchNorm1d",
+    "RMSNorm",
+    "SequenceBatchNorm",
+    "SequenceLayerNorm",
     "SyncBatchNorm",
     "batchnorm_layers",
     "fold_batchnorm_conv2d",
