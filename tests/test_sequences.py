@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bnlib.core import alternatives as alt
 from bnlib.core.gradcheck import numerical_gradient, scaled_error
 from bnlib.lab import sequences as seq
+from bnlib.lab import transformer as tr
 from bnlib.nn import RMSNorm, SequenceBatchNorm, SequenceLayerNorm
 
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-12}
@@ -255,7 +256,7 @@ def test_padding_and_companions_do_not_change_per_token_norms(norm, pre_norm):
     processada sozinha: nem o preenchimento nem as outras sequências mudam a saída."""
     data = seq.make_sequence_task("sort", 8, 2, 9, seed=0)
     torch.manual_seed(0)
-    model = seq.make_tiny_transformer(10, 11, 9, norm=norm, pre_norm=pre_norm).eval()
+    model = tr.make_tiny_transformer(10, 11, 9, norm=norm, pre_norm=pre_norm).eval()
     with torch.no_grad():
         together = model(data.tokens)
         for i, length in enumerate(data.lengths.tolist()):
@@ -268,7 +269,7 @@ def test_batchnorm_in_train_mode_depends_on_the_batch_and_on_the_future():
     tokens = torch.randint(1, 10, (4, 6))
     for norm, depends in (("bn", True), ("ln", False)):
         torch.manual_seed(1)
-        model = seq.make_tiny_transformer(10, 11, 6, norm=norm, causal=True).train()
+        model = tr.make_tiny_transformer(10, 11, 6, norm=norm, causal=True).train()
         with torch.no_grad():
             first = model(tokens)[:, :, 0]
             changed = tokens.clone()
@@ -280,18 +281,18 @@ def test_batchnorm_in_train_mode_depends_on_the_batch_and_on_the_future():
 def test_training_learns_warms_up_and_keeps_running_statistics():
     data = seq.make_sequence_task("reverse", 500, 2, 6, seed=0)
     torch.manual_seed(0)
-    model = seq.make_tiny_transformer(10, 11, 6, norm="bn")
-    before = seq.token_accuracy(model, data)
-    losses = seq.train_sequence_model(model, data, steps=80, batch_size=32, lr=1e-2, seed=0)
+    model = tr.make_tiny_transformer(10, 11, 6, norm="bn")
+    before = tr.token_accuracy(model, data)
+    losses = tr.train_sequence_model(model, data, steps=80, batch_size=32, lr=1e-2, seed=0)
     assert len(losses) == 80 and np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
-    assert seq.token_accuracy(model, data) > before + 0.2
+    assert tr.token_accuracy(model, data) > before + 0.2
     running = model.blocks[0].norm1.running_mean.clone()
-    seq.token_accuracy(model, data, batch_size=16, train_mode=True)
+    tr.token_accuracy(model, data, batch_size=16, train_mode=True)
     assert torch.equal(model.blocks[0].norm1.running_mean, running)
     assert model.training  # o modo é restaurado
 
     torch.manual_seed(0)
-    warm = seq.make_tiny_transformer(10, 11, 6, norm="ln")
+    warm = tr.make_tiny_transformer(10, 11, 6, norm="ln")
     rates = []
     original = torch.optim.Adam.step
 
@@ -301,7 +302,7 @@ def test_training_learns_warms_up_and_keeps_running_statistics():
 
     torch.optim.Adam.step = spy
     try:
-        seq.train_sequence_model(warm, data, steps=6, batch_size=8, lr=0.4, warmup_steps=4)
+        tr.train_sequence_model(warm, data, steps=6, batch_size=8, lr=0.4, warmup_steps=4)
     finally:
         torch.optim.Adam.step = original
     np.testing.assert_allclose(rates, [0.1, 0.2, 0.3, 0.4, 0.4, 0.4])
@@ -314,10 +315,10 @@ def test_length_buckets_hold_one_length_each():
     for bucket in buckets:
         assert data.lengths[bucket].unique().numel() == 1
     torch.manual_seed(0)
-    model = seq.make_tiny_transformer(10, 11, 8, norm="bn")
+    model = tr.make_tiny_transformer(10, 11, 8, norm="bn")
     lengths = []
     model.register_forward_pre_hook(lambda m, args: lengths.append((args[0] != seq.PAD).sum(1)))
-    seq.train_sequence_model(model, data, steps=5, batch_size=8, lr=1e-3, by_length=True)
+    tr.train_sequence_model(model, data, steps=5, batch_size=8, lr=1e-3, by_length=True)
     assert all(batch.unique().numel() == 1 for batch in lengths)
 
 
@@ -327,12 +328,12 @@ def test_lab_errors_are_clear():
     with pytest.raises(ValueError, match="`max_length` deve ser um inteiro ≥ 5"):
         seq.make_sequence_task("sort", 10, 5, 3)
     with pytest.raises(ValueError, match="`norm` deve ser uma de"):
-        seq.make_tiny_transformer(10, 11, 5, norm="gn")
+        tr.make_tiny_transformer(10, 11, 5, norm="gn")
     with pytest.raises(ValueError, match="divisível por `num_heads`"):
-        seq.make_tiny_transformer(10, 11, 5, d_model=30, num_heads=4)
+        tr.make_tiny_transformer(10, 11, 5, d_model=30, num_heads=4)
     with pytest.raises(ValueError, match=r"T ≤ 5; recebido shape \(2, 6\)"):
-        seq.make_tiny_transformer(10, 11, 5)(torch.ones(2, 6, dtype=torch.long))
-    model = seq.make_tiny_transformer(10, 11, 5)
+        tr.make_tiny_transformer(10, 11, 5)(torch.ones(2, 6, dtype=torch.long))
+    model = tr.make_tiny_transformer(10, 11, 5)
     data = seq.make_sequence_task("sort", 10, 2, 5)
     with pytest.raises(ValueError, match="`lr` deve ser um número positivo"):
-        seq.train_sequence_model(model, data, steps=1, batch_size=2, lr=0.0)
+        tr.train_sequence_model(model, data, steps=1, batch_size=2, lr=0.0)

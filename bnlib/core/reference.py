@@ -23,7 +23,8 @@ Convenções (as do PyTorch):
   por atributo); nas estatísticas acumuladas guarda-se a variância **não enviesada**
   (divide por m - 1).
 * ``momentum`` é o peso do lote **novo**: ``acumulada = (1 - momentum) * acumulada +
-  momentum * do_lote``; ``momentum=None`` troca a média móvel pela média simples (peso 1/k no k-ésimo lote).
+  momentum * do_lote``; ``momentum=None`` troca a média móvel pela média simples (peso
+  1/k no k-ésimo lote).
 * O tipo da saída é o da entrada (float32 ou float64).
 """
 

@@ -118,3 +118,12 @@ def check_input(x, where: str) -> np.ndarray:
     check_layout(x, "x", where)
     check_finite(x, "x", where)
     return x
+
+
+def check_int(value, name: str, low: int, where: str) -> int:
+    """Exige um inteiro (não booleano) ``value ≥ low``; devolve o próprio valor."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(
+            f"{where}: o argumento `{name}` deve ser um inteiro ≥ {low}; recebido {value!r}."
+        )
+    return value
