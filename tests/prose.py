@@ -20,6 +20,7 @@ _PATTERNS = [
     re.compile(r"https?://\S+"),
     re.compile(r"\]\([^)]*\)"),  # destino de links markdown
     re.compile(r"^\s*:[\w-]+:.*$", re.MULTILINE),  # opções de diretivas
+    re.compile(r"^\(\S+\)=\s*$", re.MULTILINE),  # alvos MyST: (rotulo)=
     re.compile(r"^\s*(```|~~~|:::+)\S*.*$", re.MULTILINE),  # aberturas de diretivas
     re.compile(r"^\s*\|?\s*:?-{3,}.*$", re.MULTILINE),  # separadores de tabelas
 ]
