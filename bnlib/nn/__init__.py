@@ -20,7 +20,7 @@ from bnlib.nn.alternatives import (
     InstanceNorm2d,
     LayerNorm,
 )
-from bnlib.nn.batchnorm import BatchNorm1d, BatchNorm2d, is_batchnorm
+from bnlib.nn.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, is_batchnorm
 from bnlib.nn.folding import fold_batchnorm_conv2d, fold_batchnorm_linear, fold_sequential
 from bnlib.nn.noisy import NoisyBatchNorm1d
 from bnlib.nn.recalibration import batchnorm_layers, recalibrate_batchnorm
@@ -29,6 +29,7 @@ from bnlib.nn.sync import SyncBatchNorm
 __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "BatchRenorm1d",
     "BatchRenorm2d",
     "GroupNorm",
