@@ -353,6 +353,7 @@ def test_double_backward_of_fast_path(training, affine):
     assert torch.autograd.gradgradcheck(layer, (x,))
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 @pytest.mark.parametrize("training", [True, False])
 def test_forward_mode_ad_like_torch(training):
     layer, reference = pair(2, 3, dtype=torch.float64)
