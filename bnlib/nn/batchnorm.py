@@ -40,7 +40,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from bnlib.nn.fast import BatchNormFunction
+from bnlib.nn.fast import batch_norm_function
 from bnlib.nn.functional import batch_norm_reference, torch_layout
 from bnlib.nn.validation import (
     check_channels,
@@ -121,7 +121,8 @@ def batch_norm(
     b = bias if bias is None else bias.to(dtype)
     if not torch.jit.is_scripting():
         if fast:
-            y = BatchNormFunction.apply(x, w, b, running_mean, running_var, training, momentum, eps)
+            function = batch_norm_function()
+            y = function.apply(x, w, b, running_mean, running_var, training, momentum, eps)
             return y[0].to(input.dtype)
     y = batch_norm_reference(x, running_mean, running_var, w, b, training, momentum, eps)
     return torch_layout(input, y).to(input.dtype)

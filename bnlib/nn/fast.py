@@ -84,18 +84,21 @@ def centered_stats(x: Tensor, buffer: Tensor, guess: Tensor) -> tuple[Tensor, Te
     return rounded.to(torch.float64) + shift / scale, var / (scale * scale)
 
 
-def batch_stats(x: Tensor, buffer: Tensor) -> tuple[Tensor, Tensor]:
-    """Média e variância enviesada por canal (float64, shape (C,)); ``buffer`` é rascunho."""
+def batch_stats(x: Tensor, buffer: Tensor) -> tuple[Tensor, Tensor, bool]:
+    """Média e variância enviesada por canal (float64, shape (C,)); ``buffer`` é rascunho.
+
+    O terceiro valor diz se as contas centradas (:func:`centered_stats`) foram necessárias.
+    """
     dims = reduction_dims(x)
     count = values_per_channel(x)
-    total = x.sum(dims)
     torch.mul(x, x, out=buffer)
-    squares = buffer.sum(dims)
-    mean = total.to(torch.float64) / count
-    var = squares.to(torch.float64) / count - mean * mean
+    sums = torch.stack([x.sum(dims), buffer.sum(dims)]).to(torch.float64) / count
+    mean = sums[0]
+    var = sums[1] - mean * mean
     if bool((torch.isfinite(var) & (mean * mean <= var)).all()):
-        return mean, var
-    return centered_stats(x, buffer, mean)
+        return mean, var, False
+    mean, var = centered_stats(x, buffer, mean)
+    return mean, var, True
 
 
 def dot_centered(dy: Tensor, x: Tensor, mean: Tensor, sum_dy: Tensor, centered: bool, buffer):
@@ -124,19 +127,20 @@ class BatchNormFunction(torch.autograd.Function):
     def forward(x, weight, bias, running_mean, running_var, use_batch_stats, factor, eps):
         y = empty_output(x)
         if use_batch_stats:
-            mean, var = batch_stats(x, y)
+            mean, var, centered = batch_stats(x, y)
             if running_mean is not None and running_var is not None:
                 update_running_stats(
                     running_mean, running_var, mean, var, values_per_channel(x), factor
                 )
+            inv_std = torch.rsqrt(var + eps)
         else:
             mean = running_mean.to(torch.float64, copy=True)
-            var = running_var.to(torch.float64, copy=True)
-        inv_std = torch.rsqrt(var + eps)
+            inv_std = torch.rsqrt(running_var.to(torch.float64) + eps)
+            centered = needs_centering(mean, inv_std)
         scale = inv_std if weight is None else inv_std * weight.to(torch.float64)
         offset = torch.zeros_like(mean) if bias is None else bias.to(torch.float64)
         shape = channel_shape(x)
-        if needs_centering(mean, inv_std):
+        if centered:
             rounded = mean.to(x.dtype)
             torch.sub(x, rounded.reshape(shape), out=y)
             offset = offset - (mean - rounded.to(torch.float64)) * scale
@@ -245,3 +249,29 @@ class BatchNormFunction(torch.autograd.Function):
         )
         unused = torch.empty(0, dtype=torch.float64, device=y.device)
         return (y, unused, unused), (0, None, None)
+
+
+class EagerBatchNormFunction(BatchNormFunction):
+    """A mesma :class:`BatchNormFunction`, com ``ctx`` no passo direto (o estilo antigo).
+
+    O PyTorch chama uma ``Function`` com ``setup_context`` conferindo a assinatura do
+    ``forward`` com ``inspect`` a cada chamada (dezenas de microssegundos, que pesam numa rede
+    pequena); no estilo antigo, não. As transformações de ``torch.func`` (``vmap``, ``grad``)
+    só aceitam o estilo novo: :func:`batch_norm_function` escolhe entre as duas.
+    """
+
+    setup_context = staticmethod(torch.autograd.Function.setup_context)
+
+    @staticmethod
+    def forward(ctx, *inputs):
+        output = BatchNormFunction.forward(*inputs)
+        BatchNormFunction.setup_context(ctx, inputs, output)
+        return output
+
+
+def batch_norm_function():
+    """:class:`BatchNormFunction` sob ``torch.func``; fora, :class:`EagerBatchNormFunction`."""
+    active = getattr(torch._C, "_are_functorch_transforms_active", None)
+    if active is None or active():
+        return BatchNormFunction
+    return EagerBatchNormFunction
