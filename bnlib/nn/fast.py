@@ -155,14 +155,13 @@ class BatchNormFunction(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        x, weight, bias, _, _, use_batch_stats, _, eps = inputs
+        x, weight, _, _, _, use_batch_stats, _, eps = inputs
         _, mean, inv_std = output
         ctx.mark_non_differentiable(mean, inv_std)
         ctx.save_for_backward(x, weight, mean, inv_std)
         ctx.save_for_forward(x, weight, mean, inv_std)
         ctx.use_batch_stats = use_batch_stats
         ctx.eps = eps
-        ctx.has_bias = bias is not None
 
     @staticmethod
     def backward(ctx, dy, _dmean, _dinv_std):
@@ -182,10 +181,11 @@ class BatchNormFunction(torch.autograd.Function):
         count = values_per_channel(x)
         shape = channel_shape(x)
         sum_dy = dy.sum(reduction_dims(x)).to(torch.float64)
-        centered = needs_centering(mean, inv_std)
         buffer = empty_output(x) if need_x or need_weight else None
         dot = None
+        centered = False
         if need_weight or (need_x and ctx.use_batch_stats):
+            centered = needs_centering(mean, inv_std)
             dot = dot_centered(dy, x, mean, sum_dy, centered, buffer)
         dx = None
         if need_x:
