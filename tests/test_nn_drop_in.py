@@ -388,6 +388,20 @@ def test_torchscript(kind):
         scripted(torch.randn(4, 5, *[2] * kind))
 
 
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+def test_torchscript_trace_can_be_saved_and_loaded(tmp_path):
+    layer, reference = pair(2, 3)
+    x = torch.randn(4, 3, 2, 2)
+    for training in (False, True):
+        layer.train(training)
+        reference.train(training)
+        traced = torch.jit.trace(layer, x)
+        torch.jit.save(traced, tmp_path / "bn.pt")
+        loaded = torch.jit.load(tmp_path / "bn.pt")
+        torch.testing.assert_close(loaded(x), reference(x))
+
+
 def test_fx_symbolic_trace_records_a_call_and_keeps_the_mode():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 3), bnn.BatchNorm1d(3), nn.ReLU())

@@ -15,7 +15,8 @@ a normalização, as estatísticas acumuladas e a retropropagação são as de
 antigos. Herdar o tipo é o que faz as ferramentas que procuram camadas BN pelo tipo
 (``isinstance``) encontrarem as da ``bnlib``: ``torch.nn.SyncBatchNorm.convert_sync_batchnorm``,
 ``torch.func.replace_all_batch_norm_modules_``, a fusão de :mod:`bnlib.nn.folding`. O
-TorchScript (``torch.jit.script``) compila a versão legível; o ``torch.fx`` grava a camada
+TorchScript (``torch.jit.script`` e ``torch.jit.trace``) usa a versão legível, que pode ser
+salva com ``torch.jit.save``; o ``torch.fx`` grava a camada
 como um nó ``call_module``, como faz com as do PyTorch, e o modo (treino ou avaliação)
 continua valendo depois do traçado. Duas ferramentas comparam o tipo **exato**
 (``type(m) is nn.BatchNorm2d``) e não podem reconhecer uma subclasse:
@@ -83,7 +84,8 @@ def batch_norm(
     fast : bool
         ``True``: :class:`bnlib.nn.fast.BatchNormFunction` (retropropagação escrita à mão);
         ``False``: :func:`bnlib.nn.functional.batch_norm_reference` (gradientes do
-        *autograd*). O TorchScript usa sempre a segunda.
+        *autograd*). O TorchScript (``torch.jit.script`` e ``torch.jit.trace``) usa sempre a
+        segunda.
 
     Returns
     -------
@@ -120,7 +122,7 @@ def batch_norm(
     w = weight if weight is None else weight.to(dtype)
     b = bias if bias is None else bias.to(dtype)
     if not torch.jit.is_scripting():
-        if fast:
+        if fast and not torch.jit.is_tracing():
             function = batch_norm_function()
             y = function.apply(x, w, b, running_mean, running_var, training, momentum, eps)
             return y[0].to(input.dtype)
