@@ -57,7 +57,7 @@ def mean_and_var(x: Tensor, dims: list[int]) -> tuple[Tensor, Tensor]:
         Com o shape de ``x`` e tamanho 1 nos eixos de ``dims``.
     """
     mean = x.mean(dim=dims, keepdim=True)
-    var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+    var = x.var(dim=dims, correction=0, keepdim=True)  # correction=0: divide por m
     return mean, var
 
 
