@@ -103,26 +103,42 @@ def test_momentum_none_needs_a_count():
 
 
 @pytest.mark.parametrize(
-    ("layer", "x", "fragments"),
+    ("layer", "x", "error_type", "fragments"),
     [
-        (bnn.BatchNorm1d(3), torch.zeros(2, 3, 4, 5), ["2 dimensões (N, C)", "(2, 3, 4, 5)"]),
-        (bnn.BatchNorm2d(3), torch.zeros(2, 3), ["4 dimensões (N, C, H, W)", "(2, 3)"]),
-        (bnn.BatchNorm1d(3), torch.zeros(2, 4), ["num_features = 3", "(2, 4)"]),
-        (bnn.BatchNorm1d(3), torch.zeros(1, 3), ["mais de um valor", "model.eval()"]),
+        (
+            bnn.BatchNorm1d(3),
+            torch.zeros(2, 3, 4, 5),
+            ValueError,
+            ["2 dimensões (N, C)", "(2, 3, 4, 5)"],
+        ),
+        (bnn.BatchNorm2d(3), torch.zeros(2, 3), ValueError, ["4 dimensões (N, C, H, W)", "(2, 3)"]),
+        # Como no torch: um número de canais errado é RuntimeError.
+        (bnn.BatchNorm1d(3), torch.zeros(2, 4), RuntimeError, ["num_features = 3", "(2, 4)"]),
+        (bnn.BatchNorm1d(3), torch.zeros(1, 3), ValueError, ["mais de um valor", "model.eval()"]),
+        (
+            bnn.BatchNorm1d(3, affine=False, track_running_stats=False, strict=True),
+            torch.zeros(2, 4),
+            RuntimeError,
+            ["num_features = 3", "(2, 4)"],
+        ),
+        (bnn.BatchNorm1d(3, strict=True), torch.zeros(0, 3), ValueError, ["mais de um valor"]),
     ],
 )
-def test_module_errors(layer, x, fragments):
-    with pytest.raises(ValueError) as error:
+def test_module_errors(layer, x, error_type, fragments):
+    with pytest.raises(error_type) as error:
         layer(x)
     for fragment in fragments:
         assert fragment in str(error.value)
 
 
-def test_module_constructor_errors():
+def test_module_constructor_errors_in_strict_mode():
+    # O torch aceita esses valores; a bnlib os recusa só com strict=True.
     with pytest.raises(ValueError, match="num_features"):
-        bnn.BatchNorm1d(0)
+        bnn.BatchNorm1d(0, strict=True)
     with pytest.raises(ValueError, match="momentum"):
-        bnn.BatchNorm2d(3, momentum=1.5)
+        bnn.BatchNorm2d(3, momentum=1.5, strict=True)
+    with pytest.raises(ValueError, match="eps"):
+        bnn.BatchNorm2d(3, eps=0.0, strict=True)
 
 
 def test_module_accepts_one_example_in_eval():

@@ -18,6 +18,14 @@ import torch
 from torch import nn
 
 from bnlib.core.alternatives import renorm_limits
+from bnlib.nn.functional import (
+    mean_and_var,
+    normalize,
+    scale_and_shift,
+    update_running_stats,
+    values_per_channel,
+)
+from bnlib.nn.validation import shape_text, verify_batch_size
 
 
 def _check_positive_int(value, name: str, where: str) -> int:
@@ -86,16 +94,12 @@ class GroupNorm(nn.Module):
         if x.dim() < 2 or x.shape[1] != self.num_channels:
             raise ValueError(
                 f"{name}: a entrada deve ter shape (N, C) ou (N, C, H, W) com "
-                f"C = {self.num_channels}; recebido shape {tuple(x.shape)}."
+                f"C = {self.num_channels}; recebido shape {shape_text(x)}."
             )
         grouped = x.reshape(x.shape[0], self.num_groups, -1)
-        mean = grouped.mean(dim=2, keepdim=True)
-        var = grouped.var(dim=2, correction=0, keepdim=True)
-        y = ((grouped - mean) * torch.rsqrt(var + self.eps)).reshape(x.shape)
-        if self.affine:
-            shape = (1, -1) + (1,) * (x.dim() - 2)
-            y = y * self.weight.reshape(shape) + self.bias.reshape(shape)
-        return y
+        mean, var = mean_and_var(grouped, [2])
+        y = normalize(grouped, mean, var, self.eps).reshape(x.shape)
+        return scale_and_shift(y, self.weight, self.bias)
 
 
 class LayerNorm(GroupNorm):
@@ -123,7 +127,7 @@ class InstanceNorm2d(GroupNorm):
         if x.dim() != 4:
             raise ValueError(
                 f"{type(self).__name__}: a entrada deve ter 4 dimensões (N, C, H, W); "
-                f"recebido shape {tuple(x.shape)}."
+                f"recebido shape {shape_text(x)}."
             )
         return super().forward(x)
 
@@ -193,14 +197,15 @@ class _BatchRenorm(nn.Module):
             expected = " ou ".join(self.accepted_layouts.values())
             raise ValueError(
                 f"{name}: a entrada deve ter shape {expected} com C = {self.num_features}; "
-                f"recebido shape {tuple(x.shape)}."
+                f"recebido shape {shape_text(x)}."
             )
-        shape = (1, -1) + (1,) * (x.dim() - 2)
         if not self.training:
-            scale = torch.rsqrt(self.running_var + self.eps)
-            y = (x - self.running_mean.reshape(shape)) * scale.reshape(shape)
-            return y * self.weight.reshape(shape) + self.bias.reshape(shape)
+            mean = self.running_mean.reshape(1, -1, *([1] * (x.dim() - 2)))
+            var = self.running_var.reshape(mean.shape)
+            return scale_and_shift(normalize(x, mean, var, self.eps), self.weight, self.bias)
         n = x.shape[0]
+        if n == 0:
+            verify_batch_size(x, name, strict=True)
         b = n if self.group_size is None else self.group_size
         if n % b:
             raise ValueError(
@@ -208,29 +213,27 @@ class _BatchRenorm(nn.Module):
             )
         # (G, b, C, ...): G grupos de b exemplos, cada um com as suas estatísticas.
         grouped = x.reshape(n // b, b, *x.shape[1:])
-        axes = [1, *range(3, grouped.dim())]
-        count = grouped[0].numel() // x.shape[1]
-        if count < 2:
-            raise ValueError(
-                f"{name}: no modo de treino é preciso mais de um valor por canal; a entrada "
-                f"tem shape {tuple(x.shape)} e cada grupo tem {b} exemplo(s)."
-            )
-        mean = grouped.mean(dim=axes, keepdim=True)
-        var = grouped.var(dim=axes, correction=0, keepdim=True)
-        sigma = torch.sqrt(var + self.eps)
+        verify_batch_size(grouped[0], name, strict=True)
+        mean, var = mean_and_var(grouped, [1, *range(3, grouped.dim())])
+        x_hat = normalize(grouped, mean, var, self.eps)
         rmax, dmax = self.limits()
-        gshape = (1, 1, -1) + (1,) * (x.dim() - 2)
         with torch.no_grad():
-            running_mean = self.running_mean.reshape(gshape)
+            gshape = (1, 1, -1) + (1,) * (x.dim() - 2)
+            sigma = torch.sqrt(var + self.eps)
             sigma_running = torch.sqrt(self.running_var + self.eps).reshape(gshape)
             r = (sigma / sigma_running).clamp(1.0 / rmax, rmax)
-            d = ((mean - running_mean) / sigma_running).clamp(-dmax, dmax)
+            d = ((mean - self.running_mean.reshape(gshape)) / sigma_running).clamp(-dmax, dmax)
             self.num_batches_tracked.add_(1)
-            unbiased = var * (count / (count - 1))
-            self.running_mean.lerp_(mean.mean(dim=0).reshape(-1), self.momentum)
-            self.running_var.lerp_(unbiased.mean(dim=0).reshape(-1), self.momentum)
-        x_hat = ((grouped - mean) / sigma * r + d).reshape(x.shape)
-        return x_hat * self.weight.reshape(shape) + self.bias.reshape(shape)
+            update_running_stats(
+                self.running_mean,
+                self.running_var,
+                mean.mean(dim=0),
+                var.mean(dim=0),
+                values_per_channel(grouped[0]),
+                self.momentum,
+            )
+        x_hat = (x_hat * r + d).reshape(x.shape)
+        return scale_and_shift(x_hat, self.weight, self.bias)
 
 
 class BatchRenorm1d(_BatchRenorm):

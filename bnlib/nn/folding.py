@@ -7,7 +7,17 @@ No modo de avaliação a BN é uma função afim fixa de cada atributo (ou canal
 e, se ``z = W x + b`` vem de uma camada densa ou convolucional, a composição é outra
 camada do mesmo tipo, com pesos ``s * W`` e viés ``s * (b - running_mean) + beta``, em que
 ``s = gamma / sqrt(running_var + eps)``. As funções daqui devolvem essa camada nova; as
-camadas originais não são modificadas.
+camadas originais não são modificadas. Todas aceitam as camadas BN do torch e as da
+``bnlib.nn``:
+
+* :func:`fold_batchnorm_linear`, :func:`fold_batchnorm_conv2d`: um par de camadas;
+* :func:`fold_sequential`: cada par ``Linear → BN`` ou ``Conv2d → BN`` de uma
+  ``nn.Sequential``;
+* :func:`fold_graph`: qualquer modelo que o ``torch.fx`` consiga traçar, como
+  ``torch.fx.experimental.optimization.fuse`` (que só reconhece as classes exatas do torch);
+* :data:`FUSER_METHOD_MAPPING`: para ``torch.ao.quantization.fuse_modules``, que procura a
+  função de fusão pelos tipos **exatos** das camadas; passe
+  ``fuse_custom_config_dict={"additional_fuser_method_mapping": FUSER_METHOD_MAPPING}``.
 """
 
 from __future__ import annotations
@@ -16,8 +26,41 @@ import copy
 
 import torch
 from torch import nn
+from torch.ao.quantization.fuser_method_mappings import (
+    fuse_conv_bn,
+    fuse_conv_bn_relu,
+    fuse_convtranspose_bn,
+    fuse_linear_bn,
+)
 
-from bnlib.nn.batchnorm import is_batchnorm
+from bnlib.nn.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, is_batchnorm
+
+FUSER_METHOD_MAPPING = {
+    (nn.Conv1d, BatchNorm1d): fuse_conv_bn,
+    (nn.Conv1d, BatchNorm1d, nn.ReLU): fuse_conv_bn_relu,
+    (nn.Conv2d, BatchNorm2d): fuse_conv_bn,
+    (nn.Conv2d, BatchNorm2d, nn.ReLU): fuse_conv_bn_relu,
+    (nn.Conv3d, BatchNorm3d): fuse_conv_bn,
+    (nn.Conv3d, BatchNorm3d, nn.ReLU): fuse_conv_bn_relu,
+    (nn.Linear, BatchNorm1d): fuse_linear_bn,
+    (nn.ConvTranspose1d, BatchNorm1d): fuse_convtranspose_bn,
+    (nn.ConvTranspose2d, BatchNorm2d): fuse_convtranspose_bn,
+    (nn.ConvTranspose3d, BatchNorm3d): fuse_convtranspose_bn,
+}
+"""Os pares (e trios com ReLU) de ``torch.ao.quantization.fuse_modules`` com as BN da ``bnlib``.
+
+As mesmas funções de fusão do torch para as mesmas combinações, trocando só a classe da BN.
+Faltam ``BN → ReLU`` (a camada fundida do torch exige a BN do torch).
+
+Examples
+--------
+>>> from torch.ao.quantization import fuse_modules
+>>> model = nn.Sequential(nn.Conv2d(1, 2, 3), BatchNorm2d(2)).eval()
+>>> config = {"additional_fuser_method_mapping": FUSER_METHOD_MAPPING}
+>>> fused = fuse_modules(model, [["0", "1"]], fuse_custom_config_dict=config)
+>>> type(fused[1]).__name__
+'Identity'
+"""
 
 
 def _check_batchnorm(bn, num_features: int, where: str) -> None:
@@ -143,7 +186,17 @@ def fold_batchnorm_conv2d(conv: nn.Conv2d, bn: nn.Module) -> nn.Conv2d:
             f"fold_batchnorm_conv2d: o argumento `conv` deve ser uma torch.nn.Conv2d; "
             f"recebido {type(conv).__name__}."
         )
-    _check_batchnorm(bn, conv.out_channels, "fold_batchnorm_conv2d")
+    return fold_batchnorm_conv(conv, bn, "fold_batchnorm_conv2d")
+
+
+def fold_batchnorm_conv(conv: nn.Module, bn: nn.Module, where: str = "fold_batchnorm_conv"):
+    """Como :func:`fold_batchnorm_conv2d`, para ``nn.Conv1d``, ``nn.Conv2d`` ou ``nn.Conv3d``."""
+    if not isinstance(conv, nn.Conv1d | nn.Conv2d | nn.Conv3d):
+        raise TypeError(
+            f"{where}: o argumento `conv` deve ser uma torch.nn.Conv1d, Conv2d ou Conv3d; "
+            f"recebido {type(conv).__name__}."
+        )
+    _check_batchnorm(bn, conv.out_channels, where)
     weight, bias = folded_parameters(conv.weight, conv.bias, bn)
     fused = copy.deepcopy(conv)
     with torch.no_grad():
@@ -189,3 +242,62 @@ def fold_sequential(model: nn.Sequential) -> nn.Sequential:
                 layers[i - 1] = fold_batchnorm_linear(previous, current)
                 layers[i] = nn.Identity()
     return nn.Sequential(*layers).eval()
+
+
+def fold_graph(model: nn.Module) -> torch.fx.GraphModule:
+    """Cópia de ``model``, traçada pelo ``torch.fx``, com cada BN fundida na camada anterior.
+
+    Faz o que ``torch.fx.experimental.optimization.fuse`` faz, para as BN do torch e as da
+    ``bnlib.nn``: toda BN com estatísticas acumuladas cuja entrada é a saída de uma
+    ``Linear``, ``Conv1d``, ``Conv2d`` ou ``Conv3d``, usada só por ela, some do grafo, e a
+    camada anterior passa a ter os pesos fundidos. As outras BN ficam.
+
+    Parameters
+    ----------
+    model : nn.Module
+        No modo de avaliação; qualquer modelo que ``torch.fx.symbolic_trace`` consiga traçar.
+
+    Returns
+    -------
+    torch.fx.GraphModule
+        No modo de avaliação. ``model`` não é modificado.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(
+            f"fold_graph: o argumento `model` deve ser uma torch.nn.Module; recebido "
+            f"{type(model).__name__}."
+        )
+    if model.training:
+        raise ValueError(
+            "fold_graph: o modelo está no modo de treino; chame `model.eval()` antes de "
+            "fundir (a fusão usa as estatísticas acumuladas)."
+        )
+    traced = torch.fx.symbolic_trace(copy.deepcopy(model))
+    modules = dict(traced.named_modules())
+    for node in list(traced.graph.nodes):
+        if node.op != "call_module" or not is_batchnorm(modules[node.target]):
+            continue
+        source = node.args[0] if node.args else node.kwargs.get("input")
+        bn = modules[node.target]
+        if (
+            not isinstance(source, torch.fx.Node)
+            or source.op != "call_module"
+            or len(source.users) > 1
+            or bn.running_mean is None
+        ):
+            continue
+        previous = modules[source.target]
+        if isinstance(previous, nn.Linear):
+            fused = fold_batchnorm_linear(previous, bn)
+        elif isinstance(previous, nn.Conv1d | nn.Conv2d | nn.Conv3d):
+            fused = fold_batchnorm_conv(previous, bn, "fold_graph")
+        else:
+            continue
+        traced.set_submodule(source.target, fused)
+        modules[source.target] = fused
+        node.replace_all_uses_with(source)
+        traced.graph.erase_node(node)
+    traced.graph.lint()
+    traced.delete_all_unused_submodules()
+    traced.recompile()
+    return traced.eval()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
+
+from bnlib.nn.batchnorm import BatchNorm1d
+from bnlib.nn.validation import shape_text
 
 
-class NoisyBatchNorm1d(nn.BatchNorm1d):
-    """``nn.BatchNorm1d`` seguida de ruído que muda a cada passo (só no modo de treino).
+class NoisyBatchNorm1d(BatchNorm1d):
+    """:class:`bnlib.nn.BatchNorm1d` seguida de ruído que muda a cada passo (só no treino).
 
     Depois da BN, cada ativação ``a`` do mini-lote vira ``s * a + m``. A cada chamada (um
     passo de treino), para cada atributo ``j`` sorteiam-se ``mu_j ~ U(-mean_range,
@@ -26,7 +28,7 @@ class NoisyBatchNorm1d(nn.BatchNorm1d):
     generator : torch.Generator, opcional
         Fonte do ruído, para reprodutibilidade.
     **kwargs
-        Repassados a ``nn.BatchNorm1d`` (``eps``, ``momentum``...).
+        Repassados a :class:`bnlib.nn.BatchNorm1d` (``eps``, ``momentum``...).
     """
 
     def __init__(
@@ -68,11 +70,12 @@ class NoisyBatchNorm1d(nn.BatchNorm1d):
         u = torch.rand(shape, generator=self.generator)
         return low + (high - low) * u
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        x = input
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(
-                f"NoisyBatchNorm1d: a entrada `x` deve ter shape (N, {self.num_features}); "
-                f"recebido shape {tuple(x.shape)}."
+                f"NoisyBatchNorm1d: a entrada deve ter shape (N, {self.num_features}); "
+                f"recebido shape {shape_text(x)}."
             )
         y = super().forward(x)
         if not self.training:

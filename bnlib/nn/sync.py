@@ -8,6 +8,11 @@ retropropagação as duas somas de que o gradiente precisa (``Σ dy`` e ``Σ dy 
 também são somadas entre os processos: só assim o gradiente em relação a ``x`` é o mesmo
 de um processo único com o mini-lote inteiro.
 
+A normalização, a forma fechada do gradiente e a atualização das estatísticas acumuladas são
+as de :mod:`bnlib.nn.functional`; só as somas entre processos são daqui. Fora de um grupo
+``torch.distributed`` (ou com um processo só, ou na avaliação) a camada é a BN de
+:mod:`bnlib.nn.batchnorm`, com as mesmas verificações.
+
 Os experimentos do livro rodam tudo na CPU com o *backend* ``gloo``, em processos locais
 (:func:`bnlib.lab.distributed.run_world`). Em produção, com GPUs, use
 ``torch.nn.SyncBatchNorm``.
@@ -17,128 +22,222 @@ from __future__ import annotations
 
 import torch
 import torch.distributed as dist
-from torch import nn
+from torch import Tensor, nn
+
+from bnlib.nn.batchnorm import as_fx_leaf, batch_norm
+from bnlib.nn.functional import (
+    channel_shape,
+    input_grad,
+    normalize,
+    reduction_dims,
+    scale_and_shift,
+    update_running_stats,
+)
+from bnlib.nn.validation import (
+    check_constructor,
+    check_eps,
+    check_input_dims,
+    check_per_channel,
+    compute_dtype,
+    shape_text,
+)
 
 
-def all_reduce_sum(t: torch.Tensor) -> torch.Tensor:
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+def world_size(group=None) -> int:
+    """Número de processos do grupo, ou 1 fora de um grupo ``torch.distributed``."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size(group)
+    return 1
+
+
+def all_reduce_sum(t: torch.Tensor, group=None) -> torch.Tensor:
+    """Soma ``t`` entre os processos do grupo, no lugar (nada, com um processo só)."""
+    if world_size(group) > 1:
+        dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group)
     return t
 
 
 class SyncBatchNormFunction(torch.autograd.Function):
     """Passo direto e retropropagação da BN com estatísticas somadas entre processos.
 
-    ``forward(x, weight, bias, eps)`` com ``x`` de shape (N, C) ou (N, C, H, W) local a cada
+    ``forward(x, weight, bias, eps, group)`` com ``x`` de shape (N, C, ...) local a cada
     processo; devolve ``y`` e, para as estatísticas acumuladas, a média e a variância
-    globais e a contagem global ``m``.
+    globais (float64, shape (C,)) e a contagem global ``m`` (float64, shape (1,)).
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, eps):
-        axes = [0, *range(2, x.dim())]
-        shape = (1, -1) + (1,) * (x.dim() - 2)
+    def forward(ctx, x, weight, bias, eps, group):
+        dims = reduction_dims(x)
+        shape = channel_shape(x)
         c = x.shape[1]
-        local_count = x.numel() // c
         # Uma só comunicação: [Σx, Σx², m] por canal, em float64 para evitar o cancelamento
         # de E[x²] - E[x]².
         x64 = x.detach().to(torch.float64)
         packed = torch.cat(
             [
-                x64.sum(dim=axes),
-                (x64 * x64).sum(dim=axes),
-                torch.full((1,), float(local_count), dtype=torch.float64),
+                x64.sum(dim=dims),
+                (x64 * x64).sum(dim=dims),
+                torch.full((1,), float(x.numel() // c), dtype=torch.float64),
             ]
         )
-        all_reduce_sum(packed)
-        count = packed[-1]
+        all_reduce_sum(packed, group)
+        count = float(packed[-1])
+        if count < 2.0:
+            raise ValueError(
+                f"SyncBatchNorm: no modo de treino é preciso mais de um valor por canal "
+                f"somando todos os processos para estimar a variância; este processo tem "
+                f"shape {shape_text(x)} e o total é {count:.0f}."
+            )
         mean64 = packed[:c] / count
         var64 = (packed[c : 2 * c] / count - mean64 * mean64).clamp_min(0.0)
-        mean = mean64.to(x.dtype)
-        var = var64.to(x.dtype)
-        inv_std = torch.rsqrt(var + eps)
-        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
-        y = x_hat * weight.reshape(shape) + bias.reshape(shape)
-        ctx.save_for_backward(x_hat, inv_std, weight)
-        ctx.count = float(count)
-        count = count.to(torch.float64)
-        ctx.mark_non_differentiable(mean, var, count)
-        return y, mean, var, count
+        mean = mean64.to(x.dtype).reshape(shape)
+        var = var64.to(x.dtype).reshape(shape)
+        x_hat = normalize(x, mean, var, eps)
+        y = scale_and_shift(x_hat, weight, bias)
+        ctx.save_for_backward(x_hat, torch.rsqrt(var + eps), weight)
+        ctx.count = count
+        ctx.group = group
+        ctx.has_bias = bias is not None
+        total = packed[-1:].clone()
+        ctx.mark_non_differentiable(mean64, var64, total)
+        return y, mean64, var64, total
 
     @staticmethod
     def backward(ctx, dy, _dmean, _dvar, _dcount):
         x_hat, inv_std, weight = ctx.saved_tensors
-        axes = [0, *range(2, dy.dim())]
-        shape = (1, -1) + (1,) * (dy.dim() - 2)
+        dims = reduction_dims(dy)
+        shape = channel_shape(dy)
         c = dy.shape[1]
-        sum_dy = dy.sum(dim=axes)
-        sum_dy_xhat = (dy * x_hat).sum(dim=axes)
+        sum_dy = dy.sum(dim=dims)
+        sum_dy_xhat = (dy * x_hat).sum(dim=dims)
         # Gradientes de gamma e beta: só a parte local (o paralelismo de dados os soma ou
         # faz a média depois, como faz com todos os outros parâmetros).
-        dweight, dbias = sum_dy_xhat.clone(), sum_dy.clone()
-        packed = all_reduce_sum(torch.cat([sum_dy, sum_dy_xhat]))
-        sum_dy, sum_dy_xhat = packed[:c], packed[c:]
-        m = ctx.count
-        dx = (weight * inv_std / m).reshape(shape) * (
-            m * dy - sum_dy.reshape(shape) - x_hat * sum_dy_xhat.reshape(shape)
+        dweight = sum_dy_xhat.clone() if weight is not None else None
+        dbias = sum_dy.clone() if ctx.has_bias else None
+        packed = all_reduce_sum(torch.cat([sum_dy, sum_dy_xhat]), ctx.group)
+        dx = input_grad(
+            dy,
+            x_hat,
+            inv_std,
+            weight,
+            packed[:c].reshape(shape),
+            packed[c:].reshape(shape),
+            ctx.count,
         )
-        return dx, dweight, dbias, None
+        return dx, dweight, dbias, None, None
 
 
-class SyncBatchNorm(nn.Module):
-    """BN sincronizada para (N, C) ou (N, C, H, W), com as mesmas estatísticas acumuladas.
+class SyncBatchNorm(nn.SyncBatchNorm):
+    """BN sincronizada para entradas (N, C, ...), com as mesmas estatísticas acumuladas.
 
-    Fora de um grupo ``torch.distributed`` (ou com um processo só) é uma BN comum. A
-    atualização das estatísticas acumuladas usa a média e a variância **globais** e a
-    contagem global, então é idêntica em todos os processos.
+    Mesmos argumentos de ``torch.nn.SyncBatchNorm``, mais ``sync`` e ``strict`` (só com
+    palavra-chave). Fora de um grupo ``torch.distributed`` (ou com um processo só, ou na
+    avaliação) é a BN comum de :func:`bnlib.nn.batchnorm.batch_norm`. A atualização das
+    estatísticas acumuladas usa a média e a variância **globais** e a contagem global,
+    então é idêntica em todos os processos.
 
     Parameters
     ----------
     num_features : int
-    eps : float
-    momentum : float
-        Peso do mini-lote novo, como em ``torch.nn.BatchNorm2d``.
+    eps, momentum, affine, track_running_stats, process_group, device, dtype, bias
+        Como em ``torch.nn.SyncBatchNorm`` (``process_group=None``: todos os processos).
     sync : bool
         ``False`` desliga a comunicação: cada processo normaliza só a sua fatia (a BN
         comum num treino distribuído), para comparação.
+    strict : bool
+        As verificações do construtor do modo estrito de :mod:`bnlib.nn.batchnorm`.
     """
 
     def __init__(
-        self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, sync: bool = True
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group=None,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+        sync: bool = True,
+        strict: bool = False,
     ) -> None:
-        super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
+        if strict:
+            check_constructor(num_features, eps, momentum, "SyncBatchNorm")
+        super().__init__(
+            num_features,
+            eps,
+            momentum,
+            affine,
+            track_running_stats,
+            process_group,
+            device,
+            dtype,
+            bias=bias,
+        )
         self.sync = sync
-        self.weight = nn.Parameter(torch.ones(num_features))
-        self.bias = nn.Parameter(torch.zeros(num_features))
-        self.register_buffer("running_mean", torch.zeros(num_features))
-        self.register_buffer("running_var", torch.ones(num_features))
+        self.strict = strict
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() not in (2, 4) or x.shape[1] != self.num_features:
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", sync={self.sync}"
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        allowed = list(range(2, max(input.dim(), 2) + 1))
+        check_input_dims(input, allowed, "pelo menos 2 dimensões (N, C, ...)", "SyncBatchNorm")
+
+    def forward(self, input: Tensor) -> Tensor:
+        name = "SyncBatchNorm"
+        traced = as_fx_leaf(self, input)
+        if traced is not None:
+            return traced
+        self._check_input_dim(input)
+        if input.shape[1] == 0:
             raise ValueError(
-                f"SyncBatchNorm: a entrada deve ter shape (N, C) ou (N, C, H, W) com "
-                f"C = {self.num_features}; recebido shape {tuple(x.shape)}."
+                f"{name}: a entrada deve ter pelo menos um canal; recebido shape "
+                f"{shape_text(input)}."
             )
-        shape = (1, -1) + (1,) * (x.dim() - 2)
-        if not self.training:
-            scale = torch.rsqrt(self.running_var + self.eps) * self.weight
-            centered = x - self.running_mean.reshape(shape)
-            return centered * scale.reshape(shape) + self.bias.reshape(shape)
-        if self.sync:
-            y, mean, var, count = SyncBatchNormFunction.apply(x, self.weight, self.bias, self.eps)
-            count = float(count)
-        else:
-            axes = [0, *range(2, x.dim())]
-            mean = x.mean(dim=axes)
-            var = x.var(dim=axes, correction=0)
-            count = float(x.numel() // x.shape[1])
-            y = (x - mean.reshape(shape)) * torch.rsqrt(var.reshape(shape) + self.eps)
-            y = y * self.weight.reshape(shape) + self.bias.reshape(shape)
-        with torch.no_grad():
-            unbiased = var.detach() * (count / max(count - 1.0, 1.0))
-            self.running_mean.lerp_(mean.detach(), self.momentum)
-            self.running_var.lerp_(unbiased, self.momentum)
-        return y
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        keep = not self.training or self.track_running_stats
+        running_mean = self.running_mean if keep else None
+        running_var = self.running_var if keep else None
+        group = self.process_group
+        if not (self.sync and self.training and world_size(group) > 1):
+            return batch_norm(
+                input,
+                running_mean,
+                running_var,
+                self.weight,
+                self.bias,
+                use_batch_stats,
+                factor,
+                self.eps,
+                name,
+            )
+        check_eps(self.eps, True, name)
+        for values, argument in (
+            (running_mean, "running_mean"),
+            (running_var, "running_var"),
+            (self.weight, "weight"),
+            (self.bias, "bias"),
+        ):
+            check_per_channel(input, values, argument, name)
+        dtype = compute_dtype(
+            input,
+            [running_mean, running_var, self.weight, self.bias],
+            ["running_mean", "running_var", "weight", "bias"],
+            name,
+        )
+        weight = None if self.weight is None else self.weight.to(dtype)
+        bias = None if self.bias is None else self.bias.to(dtype)
+        y, mean, var, count = SyncBatchNormFunction.apply(
+            input.to(dtype), weight, bias, self.eps, group
+        )
+        if running_mean is not None and running_var is not None:
+            update_running_stats(running_mean, running_var, mean, var, int(count), factor)
+        return y.to(input.dtype)
