@@ -20,7 +20,7 @@ import sys
 import types
 
 OLD_PATHS: dict[str, tuple[str, ...]] = {
-    "bnlib.alternatives": ("bnlib.core.alternatives",),
+    "bnlib.alternatives": ("bnlib.core.alternatives", "bnlib.core.renorm"),
     "bnlib.assignments": ("bnlib.kit.generate",),
     "bnlib.batchnorm": ("bnlib.core.batchnorm", "bnlib.core.reference"),
     "bnlib.checks": ("bnlib.kit.checks",),

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import bnlib
 from bnlib.core import alternatives as alt
+from bnlib.core import renorm
 from bnlib.core.gradcheck import numerical_gradient, relative_error
 from bnlib.lab.models import make_small_cnn
 from bnlib.nn import alternatives as nalt
@@ -134,13 +135,13 @@ def test_batch_renorm_with_unit_limits_is_batchnorm():
     x, g, b, dy = _data((8, 3, 2, 2))
     rng = np.random.default_rng(9)
     running_mean, running_var = rng.normal(size=3), rng.uniform(0.5, 4, size=3)
-    y, cache = alt.batch_renorm_forward(x, g, b, running_mean, running_var, rmax=1.0, dmax=0.0)
+    y, cache = renorm.batch_renorm_forward(x, g, b, running_mean, running_var, rmax=1.0, dmax=0.0)
     y_bn, cache_bn = bnlib.batchnorm_forward(x, g, b)
     np.testing.assert_allclose(y, y_bn, atol=1e-12)
     np.testing.assert_array_equal(cache.r, np.ones(3))
     np.testing.assert_array_equal(cache.d, np.zeros(3))
     for ours, theirs in zip(
-        alt.batch_renorm_backward(dy, cache), bnlib.batchnorm_backward(dy, cache_bn), strict=True
+        renorm.batch_renorm_backward(dy, cache), bnlib.batchnorm_backward(dy, cache_bn), strict=True
     ):
         np.testing.assert_allclose(ours, theirs, atol=1e-10)
     expected = bnlib.update_running_stats(running_mean, running_var, cache_bn, 0.1)
@@ -152,7 +153,7 @@ def test_batch_renorm_without_clipping_uses_running_statistics():
     """Com limites enormes, r e d não são cortados e o treino normaliza com as acumuladas."""
     x, g, b, _ = _data((16, 3))
     rm, rv = np.array([4.0, 5.0, 6.0]), np.array([8.0, 9.0, 10.0])
-    y, cache = alt.batch_renorm_forward(x, g, b, rm, rv, rmax=1e6, dmax=1e6)
+    y, cache = renorm.batch_renorm_forward(x, g, b, rm, rv, rmax=1e6, dmax=1e6)
     expected = g * (x - rm) / np.sqrt(rv + 1e-5) + b
     np.testing.assert_allclose(y, expected, atol=1e-10)
     assert np.all(cache.r != 1.0)
@@ -160,7 +161,7 @@ def test_batch_renorm_without_clipping_uses_running_statistics():
 
 def test_batch_renorm_clips():
     x, g, b, _ = _data((16, 3))
-    y, cache = alt.batch_renorm_forward(
+    y, cache = renorm.batch_renorm_forward(
         x, g, b, np.full(3, -100.0), np.full(3, 1e-4), rmax=2.0, dmax=1.5
     )
     np.testing.assert_allclose(cache.r, 2.0)
@@ -184,8 +185,8 @@ def test_batch_renorm_module_matches_numpy(cls, shape):
     xt = torch.from_numpy(x).requires_grad_()
     y = module(xt)
     (y * torch.from_numpy(dy)).sum().backward()
-    y_np, cache = alt.batch_renorm_forward(x, g, b, rm, rv)
-    dx, dg, db = alt.batch_renorm_backward(dy, cache)
+    y_np, cache = renorm.batch_renorm_forward(x, g, b, rm, rv)
+    dx, dg, db = renorm.batch_renorm_backward(dy, cache)
     np.testing.assert_allclose(y.detach().numpy(), y_np, atol=1e-12)
     np.testing.assert_allclose(xt.grad.numpy(), dx, atol=1e-10)
     np.testing.assert_allclose(module.weight.grad.numpy(), dg, atol=1e-10)
@@ -207,11 +208,11 @@ def test_batch_renorm_module_in_warmup_is_batchnorm():
 
 
 def test_renorm_limits_schedule():
-    assert alt.renorm_limits(10, 100, 200) == (1.0, 0.0)
-    assert alt.renorm_limits(200, 100, 200) == (2.0, 2.5)
-    assert alt.renorm_limits(10_000, 100, 200) == (3.0, 5.0)
+    assert renorm.renorm_limits(10, 100, 200) == (1.0, 0.0)
+    assert renorm.renorm_limits(200, 100, 200) == (2.0, 2.5)
+    assert renorm.renorm_limits(10_000, 100, 200) == (3.0, 5.0)
     with pytest.raises(ValueError, match="warmup_steps"):
-        alt.renorm_limits(0, -1, 10)
+        renorm.renorm_limits(0, -1, 10)
 
 
 def test_errors_name_the_argument_and_shape():
@@ -225,7 +226,7 @@ def test_errors_name_the_argument_and_shape():
     with pytest.raises(TypeError, match="cache"):
         alt.group_norm_backward(x, cache=None)
     with pytest.raises(ValueError, match="rmax"):
-        alt.batch_renorm_forward(x, np.ones(6), np.zeros(6), np.zeros(6), np.ones(6), rmax=0.5)
+        renorm.batch_renorm_forward(x, np.ones(6), np.zeros(6), np.zeros(6), np.ones(6), rmax=0.5)
     with pytest.raises(ValueError, match="num_groups"):
         nalt.GroupNorm(6, num_groups=4)
     with pytest.raises(ValueError, match=r"\(3, 5\)"):

@@ -15,7 +15,8 @@
 - :mod:`~bnlib.nn.noisy`: ``NoisyBatchNorm1d``, a BN com ruído de Santurkar et al. (2018);
 - :mod:`~bnlib.nn.folding`: a fusão da BN de inferência na camada anterior (também em
   qualquer modelo traçável pelo ``torch.fx`` e com ``torch.ao.quantization.fuse_modules``);
-- :mod:`~bnlib.nn.recalibration`: recalcular as estatísticas acumuladas de um modelo.
+- :mod:`~bnlib.nn.recalibration`: recalcular as estatísticas acumuladas de um modelo;
+- :mod:`~bnlib.nn.ghost`: ``GhostBatchNorm1d``, a BN fantasma de mini-lotes grandes;
 - :mod:`~bnlib.nn.sequence`: ``RMSNorm``, ``SequenceLayerNorm`` e ``SequenceBatchNorm``
   para sequências (N, T, D), esta com a opção de ignorar o preenchimento.
 

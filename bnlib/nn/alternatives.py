@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bnlib.core.alternatives import renorm_limits
+from bnlib.core.renorm import renorm_limits
 from bnlib.nn.functional import (
     mean_and_var,
     normalize,
@@ -182,7 +182,7 @@ class _BatchRenorm(nn.Module):
         )
 
     def limits(self) -> tuple[float, float]:
-        """``(rmax, dmax)`` do passo atual, pela :func:`bnlib.core.alternatives.renorm_limits`."""
+        """``(rmax, dmax)`` do passo atual, pela :func:`bnlib.core.renorm.renorm_limits`."""
         return renorm_limits(
             int(self.num_batches_tracked),
             self.warmup_steps,

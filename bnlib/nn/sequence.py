@@ -17,7 +17,8 @@ nas posições reais:
   ``ignore_padding=True``, só sobre as posições reais.
 
 As duas primeiras ignoram a máscara: cada posição é normalizada sozinha, e o preenchimento
-não pode afetar as posições reais. Os gradientes vêm do *autograd*.
+não pode afetar as posições reais. Os gradientes de ``RMSNorm`` e ``SequenceLayerNorm``
+vêm do *autograd*; ``SequenceBatchNorm`` usa a retropropagação da ``BatchNorm1d``.
 
 Capítulo: ``book/redes/sequencias``.
 """
