@@ -13,7 +13,10 @@ Peças de uso geral:
 Peças de um capítulo (o docstring de cada módulo diz qual):
 :mod:`~bnlib.lab.scaling` e :mod:`~bnlib.lab.quadratic` (dados),
 :mod:`~bnlib.lab.percentiles` e :mod:`~bnlib.lab.landscape` (por que a BN ajuda),
-:mod:`~bnlib.lab.distributed` (BN distribuída).
+:mod:`~bnlib.lab.distributed` (BN distribuída),
+:mod:`~bnlib.lab.residual` (redes residuais),
+:mod:`~bnlib.lab.sequences` e :mod:`~bnlib.lab.transformer` (sequências e *transformers*),
+:mod:`~bnlib.lab.covariate_shift` (o deslocamento de covariáveis medido).
 
 Uma função nasce no caderno que a usa; vem para cá quando um segundo capítulo (ou um teste)
 precisa dela. Importe os módulos diretamente (``from bnlib.lab.training import ...``): este

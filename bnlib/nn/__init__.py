@@ -18,7 +18,9 @@
 - :mod:`~bnlib.nn.recalibration`: recalcular as estatísticas acumuladas de um modelo;
 - :mod:`~bnlib.nn.ghost`: ``GhostBatchNorm1d``, a BN fantasma de mini-lotes grandes;
 - :mod:`~bnlib.nn.sequence`: ``RMSNorm``, ``SequenceLayerNorm`` e ``SequenceBatchNorm``
-  para sequências (N, T, D), esta com a opção de ignorar o preenchimento.
+  para sequências (N, T, D), esta com a opção de ignorar o preenchimento;
+- :mod:`~bnlib.nn.frozen`: ``FrozenBatchNorm1d``/``FrozenBatchNorm2d``, a BN congelada do
+  ajuste fino.
 
 Uso: ``from bnlib import nn as bnn`` e ``bnn.BatchNorm2d(16)`` no lugar de
 ``torch.nn.BatchNorm2d(16)``.
@@ -41,6 +43,7 @@ from bnlib.nn.folding import (
     fold_graph,
     fold_sequential,
 )
+from bnlib.nn.frozen import FrozenBatchNorm1d, FrozenBatchNorm2d, freeze_batchnorm
 from bnlib.nn.noisy import NoisyBatchNorm1d
 from bnlib.nn.recalibration import batchnorm_layers, recalibrate_batchnorm
 from bnlib.nn.sequence import RMSNorm, SequenceBatchNorm, SequenceLayerNorm
@@ -53,6 +56,8 @@ __all__ = [
     "BatchNorm3d",
     "BatchRenorm1d",
     "BatchRenorm2d",
+    "FrozenBatchNorm1d",
+    "FrozenBatchNorm2d",
     "GroupNorm",
     "GroupedBatchNorm2d",
     "InstanceNorm2d",
@@ -69,6 +74,7 @@ __all__ = [
     "fold_batchnorm_linear",
     "fold_graph",
     "fold_sequential",
+    "freeze_batchnorm",
     "is_batchnorm",
     "recalibrate_batchnorm",
 ]
