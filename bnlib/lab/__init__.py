@@ -13,7 +13,8 @@ Peças de uso geral:
 Peças de um capítulo (o docstring de cada módulo diz qual):
 :mod:`~bnlib.lab.scaling` e :mod:`~bnlib.lab.quadratic` (dados),
 :mod:`~bnlib.lab.percentiles` e :mod:`~bnlib.lab.landscape` (por que a BN ajuda),
-:mod:`~bnlib.lab.distributed` (BN distribuída).
+:mod:`~bnlib.lab.distributed` (BN distribuída), :mod:`~bnlib.lab.weight_decay` e
+:mod:`~bnlib.lab.variance_shift` (a BN e o resto do treino).
 
 Uma função nasce no caderno que a usa; vem para cá quando um segundo capítulo (ou um teste)
 precisa dela. Importe os módulos diretamente (``from bnlib.lab.training import ...``): este
