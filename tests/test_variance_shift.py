@@ -74,6 +74,16 @@ def test_no_dropout_means_no_shift_and_channels_are_pooled():
     np.testing.assert_allclose(shift.eval_var, expected, rtol=1e-10)
 
 
+def test_dead_units_give_nan_ratio():
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Dropout(0.5), nn.BatchNorm1d(2))
+    with torch.no_grad():
+        model[0].weight.zero_()
+        model[0].bias.copy_(torch.tensor([-1.0, 0.0]))
+        model[0].weight[1, 0] = 1.0  # a unidade 0 está sempre "morta"
+    shift = measure_variance_shift(model, model[3], torch.randn(64, 3), batch_size=32)
+    assert np.isnan(shift.ratio[0]) and 0 < shift.ratio[1] < 1
+
+
 def test_recalibration_without_dropout_equals_removing_the_dropouts():
     torch.manual_seed(0)
     model = nn.Sequential(

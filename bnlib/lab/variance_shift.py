@@ -102,8 +102,14 @@ class VarianceShift(NamedTuple):
 
     @property
     def ratio(self) -> np.ndarray:
-        """``eval_var / train_var``: 1 sem deslocamento, menor que 1 com dropout antes."""
-        return self.eval_var / self.train_var
+        """``eval_var / train_var``: 1 sem deslocamento, menor que 1 com dropout antes.
+
+        ``nan`` nos atributos de variância zero no treino (uma unidade ReLU "morta", por
+        exemplo); use ``np.nanmedian`` para resumir.
+        """
+        ratio = np.full_like(self.train_var, np.nan)
+        np.divide(self.eval_var, self.train_var, out=ratio, where=self.train_var > 0)
+        return ratio
 
 
 def _channel_variance(chunks: list[torch.Tensor]) -> np.ndarray:

@@ -123,8 +123,8 @@ class ScaleInvariantTracker:
     - ``weight_norm``: ``‖W_t‖``, os pesos **em que o gradiente foi calculado**;
     - ``grad_norm``: ``‖G_t‖``, com ``G_t = W.grad`` (o gradiente da perda; o decaimento de
       pesos do ``torch.optim.SGD`` não entra em ``.grad``);
-    - ``cosine``: ``⟨W_t, G_t⟩ / (‖W_t‖·‖G_t‖)``, calculado em float64; zero para pesos
-      invariantes à escala;
+    - ``cosine``: ``⟨W_t, G_t⟩ / (‖W_t‖·‖G_t‖)``; zero (a menos do arredondamento do tipo
+      dos pesos) para pesos invariantes à escala;
     - ``angle``: o ângulo, em radianos, entre ``W_t`` e ``W_{t+1}``: quanto a direção girou.
 
     Os pesos da criação são ``W_0``; crie o rastreador logo antes do treino. Cabe no
@@ -157,7 +157,7 @@ class ScaleInvariantTracker:
             )
         self.names = list(names)
         self.layers = {n: available[n] for n in self.names}
-        self._previous = {n: m.weight.detach().double().clone() for n, m in self.layers.items()}
+        self._previous = {n: m.weight.detach().clone() for n, m in self.layers.items()}
         self.steps: list[int] = []
         self._rows: dict[str, list[list[float]]] = {f: [] for f in self.FIELDS}
 
@@ -171,16 +171,32 @@ class ScaleInvariantTracker:
                     f"ScaleInvariantTracker: a camada {name!r} não tem gradiente; chame o "
                     f"rastreador depois de loss.backward() e optimizer.step()."
                 )
-            w_old = self._previous[name]
-            w_new = module.weight.detach().double()
-            grad = module.weight.grad.detach().double()
-            w_norm, g_norm, new_norm = w_old.norm(), grad.norm(), w_new.norm()
-            cos_step = (w_old * w_new).sum() / (w_norm * new_norm)
-            row["weight_norm"].append(w_norm.item())
-            row["grad_norm"].append(g_norm.item())
-            row["cosine"].append(((w_old * grad).sum() / (w_norm * g_norm)).item())
-            row["angle"].append(math.acos(min(1.0, max(-1.0, cos_step.item()))))
-            self._previous[name] = w_new.clone()
+            previous = self._previous[name]
+            w_old = previous.reshape(-1)
+            grad = module.weight.grad.detach().reshape(-1)
+            change = module.weight.detach().reshape(-1) - w_old
+            # cinco produtos internos numa só ida ao tensor; o resto é conta com escalares
+            ww, gg, wg, cc, wc = (
+                torch.stack(
+                    [
+                        w_old.dot(w_old),
+                        grad.dot(grad),
+                        w_old.dot(grad),
+                        change.dot(change),
+                        w_old.dot(change),
+                    ]
+                )
+                .double()
+                .tolist()
+            )
+            w_norm, g_norm = math.sqrt(ww), math.sqrt(gg)
+            along = wc / w_norm  # componente do passo na direção de W_t
+            across = math.sqrt(max(cc - along**2, 0.0))  # componente perpendicular
+            row["weight_norm"].append(w_norm)
+            row["grad_norm"].append(g_norm)
+            row["cosine"].append(wg / (w_norm * g_norm))
+            row["angle"].append(math.atan2(across, w_norm + along))
+            previous.copy_(module.weight.detach())
         for field, values in row.items():
             self._rows[field].append(values)
         self.steps.append(len(self.steps) + 1 if step is None else int(step))
