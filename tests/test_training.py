@@ -119,3 +119,26 @@ def test_make_mlp_without_hidden_bias():
     model = make_mlp([6, 5, 4, 3], norm=nn.BatchNorm1d, bias=False)
     linears = [m for m in model if isinstance(m, nn.Linear)]
     assert [m.bias is None for m in linears] == [True, True, False]  # a saída mantém o viés
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_weight_decay_enters_the_step(optimizer):
+    x, y = torch.randn(16, 3), torch.randint(2, (16,))
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    lr, decay = 0.1, 0.3
+    everyone = lambda g: torch.arange(16)  # noqa: E731
+    train_classifier(
+        model, x, y, 1, 16, lr, optimizer=optimizer, weight_decay=decay, sample_batch=everyone
+    )
+    reference = nn.Linear(3, 2)
+    reference.load_state_dict(start)
+    nn.functional.cross_entropy(reference(x), y).backward()
+    for name, p in reference.named_parameters():
+        g = p.grad + decay * p.detach()  # o decaimento entra no gradiente (L2 acoplado)
+        # SGD: p − η(g + λp); Adam, no 1.º passo: p − η·sinal(g + λp) (quase exato)
+        step = g if optimizer == "sgd" else g / (g.abs() + 1e-8)
+        torch.testing.assert_close(model.state_dict()[name], p.detach() - lr * step)
+    with pytest.raises(ValueError, match="`weight_decay`"):
+        train_classifier(model, x, y, 1, 16, lr, weight_decay=-1.0)
+    with pytest.raises(ValueError, match="`weight_decay`"):
+        train_classifier(model, x, y, 1, 16, lr, weight_decay=float("nan"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -124,6 +125,7 @@ def train_classifier(
     seed: int = 0,
     on_step: Callable[[int, nn.Module], None] | None = None,
     sample_batch: Callable[[torch.Generator], torch.Tensor] | None = None,
+    weight_decay: float = 0.0,
 ) -> TrainHistory:
     """Treina um classificador com entropia cruzada e mini-lotes sorteados com semente.
 
@@ -148,6 +150,10 @@ def train_classifier(
     sample_batch : função ``gerador -> índices``, opcional
         Sorteia os índices de ``x_train`` de cada mini-lote com o ``torch.Generator`` do
         treino. Padrão: ``batch_size`` índices uniformes, com reposição.
+    weight_decay : float
+        Decaimento de pesos (*weight decay*) λ ≥ 0 do otimizador, em todos os parâmetros:
+        o gradiente de cada parâmetro ``p`` ganha ``λ·p`` (no SGD, o passo fica
+        ``p ← (1 − ηλ)·p − η·∂perda/∂p``). Padrão 0: sem decaimento.
 
     Returns
     -------
@@ -166,7 +172,16 @@ def train_classifier(
             f"train_classifier: `x_train` tem {len(x_train)} exemplos e `y_train` tem "
             f"{len(y_train)}; devem ter o mesmo número."
         )
-    opt = optimizers[optimizer](model.parameters(), lr=lr)
+    if (
+        isinstance(weight_decay, bool)
+        or not isinstance(weight_decay, numbers.Real)
+        or not 0 <= weight_decay < math.inf
+    ):
+        raise ValueError(
+            f"train_classifier: `weight_decay` deve ser um número finito ≥ 0; "
+            f"recebido {weight_decay!r}."
+        )
+    opt = optimizers[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(seed)
     loss_fn = nn.CrossEntropyLoss()
     history = TrainHistory()
