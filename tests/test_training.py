@@ -119,6 +119,8 @@ def test_make_mlp_without_hidden_bias():
     model = make_mlp([6, 5, 4, 3], norm=nn.BatchNorm1d, bias=False)
     linears = [m for m in model if isinstance(m, nn.Linear)]
     assert [m.bias is None for m in linears] == [True, True, False]  # a saída mantém o viés
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_weight_decay_enters_the_step(optimizer):
     x, y = torch.randn(16, 3), torch.randint(2, (16,))
