@@ -27,7 +27,33 @@ def glue_number(name: str, value: float, digits: int = 2) -> None:
 
     No texto use ``{glue:md}`nome```; a célula não mostra nada.
     """
+    glue_markdown(name, format_number(value, digits))
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    """Uma tabela em Markdown; os números das linhas já devem vir formatados (texto).
+
+    Examples
+    --------
+    >>> print(markdown_table(["rede", "acurácia (%)"], [["funda", format_number(93.25, 1)]]))
+    | rede | acurácia (%) |
+    |---|---|
+    | funda | 93,2 |
+    """
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(
+                f"markdown_table: cada linha deve ter {len(header)} colunas, como o cabeçalho; "
+                f"recebida uma linha com {len(row)}: {row!r}."
+            )
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def glue_markdown(name: str, text: str) -> None:
+    """Cola um trecho de Markdown (uma frase, uma tabela) para ``{glue:md}`nome``` no texto."""
     from IPython.display import Markdown
     from myst_nb import glue
 
-    glue(name, Markdown(format_number(value, digits)), display=False)
+    glue(name, Markdown(text), display=False)
