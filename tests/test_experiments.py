@@ -34,6 +34,14 @@ def test_recorder_matches_numpy_percentile():
     with torch.no_grad():
         h = model[:5](x[:100])[:, 3].numpy()
     assert np.allclose(rec.values[-1], np.percentile(h, [15, 50, 85]), atol=1e-6)
+    # todas as unidades: coluna a coluna, os mesmos percentis; a unidade 3 é `values`
+    assert rec.all_values.shape == (4, 3, 5)
+    assert np.array_equal(rec.all_values[:, :, 3], rec.values)
+    with torch.no_grad():
+        h_all = model[:5](x[:100]).numpy()
+    for unit in range(5):
+        expected = np.percentile(h_all[:, unit], [15, 50, 85])
+        assert np.allclose(rec.all_values[-1, :, unit], expected, atol=1e-6)
     assert model.training is False  # o registrador restaura o modo que encontrou
 
 
@@ -47,6 +55,12 @@ def test_recorder_does_not_touch_running_stats_and_restores_mode():
     rec.record(0, model)
     assert torch.equal(model[1].running_mean, before)
     assert model.training
+
+
+def test_recorder_before_any_record_is_empty():
+    model = make_mlp([6, 4, 2])
+    rec = PercentileRecorder(model[0], 1, _data()[0], q=(10, 90))
+    assert rec.values.shape == (0, 2) and rec.all_values.shape[:2] == (0, 2)
 
 
 def test_recorder_errors():

@@ -15,12 +15,13 @@ from bnlib.lab.diagnostics import capture_output
 
 
 class PercentileRecorder:
-    """Registra percentis da saída de uma camada, para uma unidade, durante o treino.
+    """Registra percentis da saída de uma camada, unidade por unidade, durante o treino.
 
     Use como ``on_step`` de :func:`bnlib.lab.training.train_classifier`: a cada ``every`` passos
     o modelo processa um conjunto fixo de exemplos (``probe``) em modo de avaliação, sem
-    gradiente, e guardamos os percentis ``q`` dos valores da coluna ``unit`` na saída de
-    ``layer``. Em modo de avaliação a BN usa as estatísticas acumuladas e não as altera.
+    gradiente, e guardamos os percentis ``q`` de cada coluna da saída de ``layer``. A coluna
+    ``unit`` é a que ``values`` devolve (a unidade desenhada); ``all_values`` tem todas. Em
+    modo de avaliação a BN usa as estatísticas acumuladas e não as altera.
 
     Parameters
     ----------
@@ -41,7 +42,19 @@ class PercentileRecorder:
     steps : list of int
         Os passos registrados.
     values : ndarray, shape (len(steps), len(q))
-        Os percentis em cada passo registrado.
+        Os percentis da unidade ``unit`` em cada passo registrado.
+    all_values : ndarray, shape (len(steps), len(q), D)
+        Os percentis de todas as D unidades em cada passo registrado.
+
+    Examples
+    --------
+    >>> from bnlib.lab.models import make_mlp
+    >>> model = make_mlp([6, 5, 2], activation="sigmoid")
+    >>> rec = PercentileRecorder(model[0], unit=3, probe=torch.randn(40, 6), every=10)
+    >>> for step in range(1, 31):
+    ...     rec(step, model)
+    >>> rec.steps, rec.values.shape, rec.all_values.shape
+    ([10, 20, 30], (3, 3), (3, 3, 5))
     """
 
     def __init__(
@@ -74,9 +87,18 @@ class PercentileRecorder:
         self._rows: list[np.ndarray] = []
 
     @property
+    def all_values(self) -> np.ndarray:
+        """Percentis de todas as unidades, shape (len(steps), len(q), D)."""
+        if not self._rows:
+            return np.zeros((0, len(self.q), 0))
+        return np.stack(self._rows)
+
+    @property
     def values(self) -> np.ndarray:
-        """Percentis registrados, shape (len(steps), len(q))."""
-        return np.array(self._rows).reshape(len(self._rows), len(self.q))
+        """Percentis da unidade ``unit``, shape (len(steps), len(q))."""
+        if not self._rows:
+            return np.zeros((0, len(self.q)))
+        return self.all_values[:, :, self.unit]
 
     def layer_outputs(self, model: nn.Module) -> np.ndarray:
         """A saída de ``layer`` para ``probe``, em modo de avaliação, shape (N, D)."""
@@ -94,8 +116,9 @@ class PercentileRecorder:
 
     def record(self, step: int, model: nn.Module) -> None:
         """Registra os percentis agora, rotulados com ``step``."""
+        outputs = self.layer_outputs(model)
         self.steps.append(int(step))
-        self._rows.append(np.percentile(self.unit_inputs(model), self.q))
+        self._rows.append(np.percentile(outputs, self.q, axis=0))
 
     def __call__(self, step: int, model: nn.Module) -> None:
         if step % self.every == 0:
