@@ -13,7 +13,7 @@ Não faz parte da suíte de testes. Mede, na mesma execução e com 1 *thread* d
   ``bnlib.nn.BatchNorm1d/2d`` (a versão rápida, :mod:`bnlib.nn.fast`) e a versão legível
   (:func:`bnlib.nn.functional.batch_norm_reference`, gradientes do *autograd*);
 - o mesmo com média 10⁴ (a versão rápida passa às contas centradas), e no modo de avaliação;
-- um passo de treino inteiro de uma LeNet com BN (MNIST, mini-lote de 64), com as BN do torch
+- um passo de treino inteiro de uma LeNet com BN (MNIST, minilote de 64), com as BN do torch
   e com as da ``bnlib``.
 """
 

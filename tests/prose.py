@@ -47,7 +47,7 @@ def plain_text(markdown: str, keep_italics: bool = False) -> str:
     """Tira do markdown o código, a matemática, os papéis e a marcação.
 
     Com ``keep_italics=False`` somem também os trechos em itálico, que o livro reserva aos
-    termos estrangeiros, como em "mini-lote (*mini-batch*)".
+    termos estrangeiros, como em "minilote (*mini-batch*)".
     """
     text = markdown
     for pattern in _PATTERNS:

@@ -1,4 +1,4 @@
-"""As medidas do deslocamento interno de covariáveis (bnlib.lab.covariate_shift)."""
+"""As medidas da mudança interna de covariáveis (bnlib.lab.covariate_shift)."""
 
 import copy
 import doctest

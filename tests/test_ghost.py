@@ -1,4 +1,4 @@
-"""BN fantasma (bnlib.nn.ghost) contra a BN do torch aplicada a cada mini-lote fantasma."""
+"""BN fantasma (bnlib.nn.ghost) contra a BN do torch aplicada a cada minilote fantasma."""
 
 import doctest
 

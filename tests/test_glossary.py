@@ -8,8 +8,8 @@ from prose import ROOT, markdown_of, plain_text, prose_files
 # variante proibida (expressão regular, sem diferenciar maiúsculas) → termo do glossário
 FORBIDDEN = {
     r"normaliza[çc][ãa]o (de|do|por|no) lote": "normalização em lote",
-    r"\bmini-?batch(es)?\b": "mini-lote (inglês só entre parênteses e em itálico)",
-    r"\bmini ?lotes?\b": "mini-lote",
+    r"\bmini-?batch(es)?\b": "minilote (inglês só entre parênteses e em itálico)",
+    r"\bmini[- ]lotes?\b": "minilote",
     r"\bbatch ?norm(alization)?\b": "normalização em lote (BN)",
     r"taxas? de aprendizagem": "taxa de aprendizado",
     r"\blearning rates?\b": "taxa de aprendizado",
@@ -21,7 +21,7 @@ FORBIDDEN = {
     r"\bfeatures?\b": "atributo",
     r"gradientes? (evanescentes?|que somem|que explodem)": "desaparecimento/explosão do gradiente",
     r"\bdesvios?-padr": "desvio padrão",
-    r"\bcovariate shift\b": "deslocamento interno de covariáveis",
+    r"\bcovariate shift\b": "mudança interna de covariáveis",
     r"dissipa[çc][ãa]o do gradiente": "desaparecimento do gradiente",
     r"estat[íi]sticas (de popula[çc][ãa]o|populacionais)": "estatísticas da população",
     r"perceptrons? de (v[áa]rias|m[úu]ltiplas) camadas|multi-camadas": "perceptron multicamadas",
@@ -38,7 +38,7 @@ FORBIDDEN = {
 
 def test_glossary_page_lists_the_terms():
     glossary = (ROOT / "book" / "glossario.md").read_text(encoding="utf-8")
-    for term in ["normalização em lote", "mini-lote", "estatísticas acumuladas", "retropropagação"]:
+    for term in ["normalização em lote", "minilote", "estatísticas acumuladas", "retropropagação"]:
         assert term in glossary
     for preferred in FORBIDDEN.values():
         if " (" not in preferred and "/" not in preferred:
@@ -67,7 +67,7 @@ def test_forbidden_variants_match_what_they_should():
 
 def test_forbidden_variants_spare_the_glossary_terms():
     right = [
-        "a normalização em lote usa o mini-lote e a taxa de aprendizado",
+        "a normalização em lote usa o minilote e a taxa de aprendizado",
         "as estatísticas da população e as estatísticas acumuladas",
         "um perceptron multicamadas com 100 unidades por camada densa",
         "a acurácia de validação, perto da precisão do float32",

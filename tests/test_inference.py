@@ -15,7 +15,7 @@ TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64}
 
 
 def run_numpy_and_torch(shape, dtype, momentum, steps, seed):
-    """``steps`` passos de treino em numpy e em torch com os mesmos mini-lotes."""
+    """``steps`` passos de treino em numpy e em torch com os mesmos minilotes."""
     rng = np.random.default_rng(seed)
     features = shape[1]
     layer = nn.BatchNorm1d if len(shape) == 2 else nn.BatchNorm2d

@@ -69,7 +69,7 @@ def test_train_mode_accuracy_uses_batch_statistics_without_touching_the_model():
     model = make_mlp([6, 8, 3], norm=nn.BatchNorm1d).eval()
     x, y = torch.randn(10, 6), torch.randint(3, (10,))
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    result = train_mode_accuracy(model, x, y, batch_size=4)  # 2 mini-lotes completos
+    result = train_mode_accuracy(model, x, y, batch_size=4)  # 2 minilotes completos
     reference = make_mlp([6, 8, 3], norm=nn.BatchNorm1d)
     reference.load_state_dict(before)
     with torch.no_grad():

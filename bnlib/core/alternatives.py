@@ -14,9 +14,9 @@ valores** se calculam as estatísticas:
   eixo, como a LN das sequências (N, T, D), mas dividido só pela raiz da média dos quadrados:
   sem subtrair a média e sem ``beta``.
 
-Em todas elas nada depende dos outros exemplos do mini-lote: o treino e a inferência
+Em todas elas nada depende dos outros exemplos do minilote: o treino e a inferência
 fazem a mesma conta, e um lote de um exemplo é válido. A renormalização em lote, que
-continua usando o mini-lote, está em :mod:`bnlib.core.renorm`.
+continua usando o minilote, está em :mod:`bnlib.core.renorm`.
 
 O módulo tem pouco mais de 400 linhas porque reúne as quatro normalizações por exemplo,
 que compartilham o cache (:class:`NormCache`) e a retropropagação da GN. Como na BN, a variância é a

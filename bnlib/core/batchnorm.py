@@ -72,7 +72,7 @@ def batchnorm_forward(
     Parameters
     ----------
     x : ndarray, shape (N, D) ou (N, C, H, W)
-        Mini-lote, float32 ou float64.
+        Minilote, float32 ou float64.
     gamma : ndarray, shape (F,)
         Escala aprendida, F = D (denso) ou C (convolucional).
     beta : ndarray, shape (F,)

@@ -119,7 +119,7 @@ def batchnorm_forward_steps(
     m = x.size // num_features
     validation.check_values_per_feature(m, x.shape, where)
 
-    # 1. média do mini-lote, um valor por atributo
+    # 1. média do minilote, um valor por atributo
     mu = x.sum(axis=axes, keepdims=True) / m
     # 2. desvios em relação à média
     xmu = x - mu
@@ -209,7 +209,7 @@ def batchnorm_forward(
     Parameters
     ----------
     x : ndarray, shape (N, D) ou (N, C, H, W)
-        Mini-lote, float32 ou float64.
+        Minilote, float32 ou float64.
     gamma, beta : ndarray, shape (F,)
         Escala e deslocamento aprendidos; F = D (denso) ou C (convolucional).
     eps : float

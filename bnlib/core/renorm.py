@@ -1,6 +1,6 @@
 """Renormalização em lote (*batch renormalization*, Ioffe, 2017), em numpy.
 
-A BN do mini-lote corrigida por ``r`` e ``d``, que a aproximam das estatísticas acumuladas:
+A BN do minilote corrigida por ``r`` e ``d``, que a aproximam das estatísticas acumuladas:
 ``x_hat = (x - média_do_lote) / dp_do_lote · r + d``, com ``r`` e ``d`` cortados em
 ``[1/rmax, rmax]`` e ``[-dmax, dmax]`` e tratados como constantes na retropropagação. Os
 limites começam em ``rmax = 1``, ``dmax = 0`` (a BN comum) e crescem durante o treino
@@ -30,13 +30,13 @@ class BatchRenormCache(NamedTuple):
     Attributes
     ----------
     bn : BatchNormCache
-        O cache da BN comum deste mini-lote (``x_hat`` do mini-lote, média, variância).
+        O cache da BN comum deste minilote (``x_hat`` do minilote, média, variância).
     r : ndarray, shape (F,)
         ``clip(sigma_lote / sigma_acumulado, 1/rmax, rmax)``, tratado como constante.
     d : ndarray, shape (F,)
         ``clip((media_lote - media_acumulada) / sigma_acumulado, -dmax, dmax)``, constante.
     running_mean, running_var : ndarray, shape (F,)
-        As estatísticas acumuladas **atualizadas** com este mini-lote.
+        As estatísticas acumuladas **atualizadas** com este minilote.
     """
 
     bn: BatchNormCache
@@ -80,7 +80,7 @@ def batch_renorm_forward(
     dmax : float
         ≥ 0; o corte de ``d`` é ``[-dmax, dmax]``.
     momentum : float
-        Peso do mini-lote novo nas estatísticas acumuladas (convenção do PyTorch).
+        Peso do minilote novo nas estatísticas acumuladas (convenção do PyTorch).
     eps : float
 
     Returns

@@ -1,4 +1,4 @@
-"""Branqueamento (*whitening*) de um mini-lote em numpy: ZCA completo e por grupos de atributos.
+"""Branqueamento (*whitening*) de um minilote em numpy: ZCA completo e por grupos de atributos.
 
 Capítulo: ``book/interacoes/correlacoes`` (padronizar não é descorrelacionar).
 
@@ -8,7 +8,7 @@ covariância identidade. O branqueamento ZCA usa a matriz simétrica
 
 .. math:: W = \\Sigma^{-1/2} = U \\mathrm{diag}((\\lambda + \\epsilon)^{-1/2}) U^\\top,
 
-com :math:`\\Sigma = U \\mathrm{diag}(\\lambda) U^\\top` a covariância (enviesada) do mini-lote,
+com :math:`\\Sigma = U \\mathrm{diag}(\\lambda) U^\\top` a covariância (enviesada) do minilote,
 e devolve :math:`(x - \\mu) W`. Com ``group_size = g`` os atributos são divididos em grupos de
 ``g`` atributos consecutivos, e cada grupo é branqueado sozinho (a matriz fica diagonal por
 blocos): ``g = 1`` é a padronização da BN (sem :math:`\\gamma` e :math:`\\beta`), ``g = D``
@@ -49,12 +49,12 @@ class Whitening(NamedTuple):
     Attributes
     ----------
     y : ndarray, shape (N, D)
-        O mini-lote branqueado, ``(x - mean) @ matrix``, no dtype de ``x``.
+        O minilote branqueado, ``(x - mean) @ matrix``, no dtype de ``x``.
     mean : ndarray, shape (D,)
-        A média de cada atributo no mini-lote.
+        A média de cada atributo no minilote.
     matrix : ndarray, shape (D, D)
         A matriz de branqueamento, simétrica; diagonal por blocos de ``group_size``.
-        Para branquear outros dados com as estatísticas deste mini-lote:
+        Para branquear outros dados com as estatísticas deste minilote:
         ``(x_novo - mean) @ matrix``.
     """
 
@@ -105,7 +105,7 @@ def _moments64(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def batch_covariance(x) -> tuple[np.ndarray, np.ndarray]:
-    """Média e covariância **enviesada** (divide por N) dos atributos de um mini-lote.
+    """Média e covariância **enviesada** (divide por N) dos atributos de um minilote.
 
     A conta é feita em float64; o resultado volta no dtype de ``x``.
 
@@ -143,7 +143,7 @@ def inverse_sqrt(cov, eps: float = 1e-5) -> np.ndarray:
     ValueError
         Se ``cov`` não é quadrada e simétrica, ou se algum autovalor mais ``eps`` é zero (na
         precisão da conta) ou negativo: a covariância é singular e não há inversa. Isso
-        acontece, com ``eps = 0``, sempre que o mini-lote tem N ≤ D exemplos.
+        acontece, com ``eps = 0``, sempre que o minilote tem N ≤ D exemplos.
     """
     where = "inverse_sqrt"
     cov = validation.as_float_array(cov, "cov", where)
@@ -165,18 +165,18 @@ def inverse_sqrt(cov, eps: float = 1e-5) -> np.ndarray:
         raise ValueError(
             f"{where}: a covariância é singular (menor autovalor {lam.min():.3g}, com "
             f"eps = {eps}); não há (Σ + εI)^(-1/2). Com eps = 0 isso acontece sempre que o "
-            f"mini-lote tem N ≤ D exemplos; use eps > 0 ou um mini-lote maior."
+            f"minilote tem N ≤ D exemplos; use eps > 0 ou um minilote maior."
         )
     return ((u / np.sqrt(shifted)) @ u.T).astype(cov.dtype)
 
 
 def whiten(x, eps: float = 1e-5, group_size: int | None = None) -> Whitening:
-    """Branqueamento ZCA de um mini-lote, completo ou por grupos de atributos.
+    """Branqueamento ZCA de um minilote, completo ou por grupos de atributos.
 
     Parameters
     ----------
     x : ndarray, shape (N, D)
-        O mini-lote, float32 ou float64.
+        O minilote, float32 ou float64.
     eps : float
         Somado aos autovalores da covariância (ver :func:`inverse_sqrt`).
     group_size : int, opcional
@@ -187,7 +187,7 @@ def whiten(x, eps: float = 1e-5, group_size: int | None = None) -> Whitening:
     Returns
     -------
     Whitening
-        ``y`` tem, no próprio mini-lote, média 0 e covariância ``I`` (a menos de ``eps``)
+        ``y`` tem, no próprio minilote, média 0 e covariância ``I`` (a menos de ``eps``)
         dentro de cada grupo.
 
     Examples
@@ -236,7 +236,7 @@ def whitening_flops(n: int, d: int, group_size: int | None = None) -> dict[str, 
     Parameters
     ----------
     n : int
-        N, exemplos do mini-lote.
+        N, exemplos do minilote.
     d : int
         D, atributos.
     group_size : int, opcional

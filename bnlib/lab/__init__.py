@@ -17,7 +17,7 @@ Peças de um capítulo (o docstring de cada módulo diz qual):
 :mod:`~bnlib.lab.residual` (redes residuais),
 :mod:`~bnlib.lab.sequences` e :mod:`~bnlib.lab.transformer` (sequências e *transformers*),
 :mod:`~bnlib.lab.weight_decay` e :mod:`~bnlib.lab.variance_shift` (decaimento de pesos e
-*dropout*), :mod:`~bnlib.lab.covariate_shift` (o deslocamento de covariáveis medido).
+*dropout*), :mod:`~bnlib.lab.covariate_shift` (a mudança interna de covariáveis, medida).
 
 Uma função nasce no caderno que a usa; vem para cá quando um segundo capítulo (ou um teste)
 precisa dela. Importe os módulos diretamente (``from bnlib.lab.training import ...``): este

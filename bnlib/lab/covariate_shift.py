@@ -1,4 +1,4 @@
-"""O deslocamento interno de covariáveis medido de duas maneiras, num passo de treino.
+"""A mudança interna de covariáveis medida de duas maneiras, num passo de treino.
 
 Capítulo: ``book/interacoes/covariaveis``.
 
@@ -112,7 +112,7 @@ def covariate_shift(
     lr: float,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> list[LayerShift]:
-    """As duas medidas do deslocamento interno de covariáveis em cada camada com pesos.
+    """As duas medidas da mudança interna de covariáveis em cada camada com pesos.
 
     Parameters
     ----------

@@ -2,7 +2,7 @@
 
 Capítulo: Limitações da BN (``book/limites/distribuida``). :func:`run_world` cria os
 processos (*backend* ``gloo``, ``forkserver``); os *workers* daqui rodam a
-:class:`bnlib.nn.SyncBatchNorm` numa fatia do mini-lote.
+:class:`bnlib.nn.SyncBatchNorm` numa fatia do minilote.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def forward_backward_worker(
 ) -> dict[str, np.ndarray]:
     """Um processo: BN na sua fatia de ``x`` e retropropagação de ``sum(y · dy)``.
 
-    O mini-lote inteiro ``x`` (N, ...) é dividido em ``world_size`` fatias iguais; o
+    O minilote inteiro ``x`` (N, ...) é dividido em ``world_size`` fatias iguais; o
     processo ``rank`` fica com a sua. Os gradientes de gamma e beta são somados entre os
     processos (como no paralelismo de dados com a perda somada).
 
@@ -156,11 +156,11 @@ def train_worker(
 ) -> dict[str, np.ndarray]:
     """Treino com paralelismo de dados: cada passo, cada processo pega a sua fatia.
 
-    Em cada passo o mesmo mini-lote global de ``batch_size`` exemplos (sorteado com a mesma
+    Em cada passo o mesmo minilote global de ``batch_size`` exemplos (sorteado com a mesma
     semente em todos os processos) é dividido em fatias iguais; cada processo calcula a
     perda média da sua fatia, e os gradientes são somados entre os processos e divididos
     por ``world_size`` (a média, como no ``DistributedDataParallel``). Com ``world_size=1``
-    é o treino comum com o mini-lote inteiro.
+    é o treino comum com o minilote inteiro.
 
     Parameters
     ----------
@@ -169,11 +169,11 @@ def train_worker(
     x, y : ndarray, shapes (N, 784) e (N,)
         Os dados de treino, os mesmos em todos os processos.
     steps, batch_size, lr
-        Passos de treino, tamanho do mini-lote global e taxa de aprendizado.
+        Passos de treino, tamanho do minilote global e taxa de aprendizado.
     sync : bool
         BN sincronizada (``True``) ou cada processo só com a sua fatia.
     seed : int
-        Semente dos pesos iniciais; a ordem dos mini-lotes usa ``seed + 1``.
+        Semente dos pesos iniciais; a ordem dos minilotes usa ``seed + 1``.
 
     Returns
     -------

@@ -93,10 +93,10 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
 def train_mode_accuracy(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
 ) -> float:
-    """Fração de acertos com a BN no modo de treino: cada mini-lote usa as próprias estatísticas.
+    """Fração de acertos com a BN no modo de treino: cada minilote usa as próprias estatísticas.
 
-    Mede o que o modelo faria se fosse avaliado com ``model.train()``, em mini-lotes de
-    ``batch_size`` exemplos; só os mini-lotes completos entram (um mini-lote de um exemplo
+    Mede o que o modelo faria se fosse avaliado com ``model.train()``, em minilotes de
+    ``batch_size`` exemplos; só os minilotes completos entram (um minilote de um exemplo
     não tem variância). O cálculo usa uma cópia: o modelo e as suas estatísticas acumuladas
     não mudam.
     """
@@ -104,7 +104,7 @@ def train_mode_accuracy(
     if complete == 0:
         raise ValueError(
             f"train_mode_accuracy: `batch_size` ({batch_size}) é maior que o número de "
-            f"exemplos ({len(y)}); nenhum mini-lote completo."
+            f"exemplos ({len(y)}); nenhum minilote completo."
         )
     clone = copy.deepcopy(model).train()
     logits = torch.cat([clone(x[s : s + batch_size]) for s in range(0, complete, batch_size)])
@@ -127,7 +127,7 @@ def train_classifier(
     sample_batch: Callable[[torch.Generator], torch.Tensor] | None = None,
     weight_decay: float = 0.0,
 ) -> TrainHistory:
-    """Treina um classificador com entropia cruzada e mini-lotes sorteados com semente.
+    """Treina um classificador com entropia cruzada e minilotes sorteados com semente.
 
     Parameters
     ----------
@@ -136,7 +136,7 @@ def train_classifier(
     x_train : Tensor, shape (N, ...)
     y_train : Tensor, shape (N,), int64
     steps : int
-        Número de passos (mini-lotes) de treino.
+        Número de passos (minilotes) de treino.
     batch_size : int
     lr : float
         Taxa de aprendizado.
@@ -144,11 +144,11 @@ def train_classifier(
     x_eval, y_eval : Tensor, opcional
         Dados de avaliação, medidos a cada ``eval_every`` passos e ao final.
     seed : int
-        Semente da ordem dos mini-lotes.
+        Semente da ordem dos minilotes.
     on_step : função ``(passo, modelo) -> None``, opcional
         Chamada depois de cada passo (para registrar estatísticas, por exemplo).
     sample_batch : função ``gerador -> índices``, opcional
-        Sorteia os índices de ``x_train`` de cada mini-lote com o ``torch.Generator`` do
+        Sorteia os índices de ``x_train`` de cada minilote com o ``torch.Generator`` do
         treino. Padrão: ``batch_size`` índices uniformes, com reposição.
     weight_decay : float
         Decaimento de pesos (*weight decay*) λ ≥ 0 do otimizador, em todos os parâmetros:

@@ -5,7 +5,7 @@ Capítulo: ``book/redes/sequencias``. Os dados estão em :mod:`bnlib.lab.sequenc
 - :func:`make_tiny_transformer`: um codificador de poucas camadas com a normalização
   escolhida (``"bn"``, ``"bn_masked"``, ``"ln"``, ``"rms"``) antes ou depois de cada subcamada;
 - :func:`train_sequence_model`: Adam com aquecimento (*warm-up*) opcional da taxa de
-  aprendizado e mini-lotes sorteados com semente, misturados ou agrupados por comprimento;
+  aprendizado e minilotes sorteados com semente, misturados ou agrupados por comprimento;
 - :func:`token_accuracy`: fração de posições reais previstas corretamente.
 """
 
@@ -200,11 +200,11 @@ def train_sequence_model(
     lr : float
         Taxa de aprendizado depois do aquecimento.
     seed : int
-        Semente do sorteio dos mini-lotes.
+        Semente do sorteio dos minilotes.
     warmup_steps : int
         Se > 0, a taxa cresce linearmente de ``lr / warmup_steps`` até ``lr`` nesses passos.
     by_length : bool
-        ``False``: sequências sorteadas do conjunto todo. ``True``: cada mini-lote sorteia um
+        ``False``: sequências sorteadas do conjunto todo. ``True``: cada minilote sorteia um
         comprimento e só sequências desse comprimento (agrupamento por comprimento, que evita
         o preenchimento).
 

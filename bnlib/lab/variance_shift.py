@@ -89,7 +89,7 @@ class VarianceShift(NamedTuple):
     Attributes
     ----------
     train_var : ndarray, shape (C,)
-        No modo de treino (dropout ligado; as BN anteriores com as estatísticas do mini-lote).
+        No modo de treino (dropout ligado; as BN anteriores com as estatísticas do minilote).
     eval_var : ndarray, shape (C,)
         No modo de avaliação (dropout desligado; as BN anteriores com as acumuladas).
     running_var : ndarray, shape (C,), ou None
@@ -129,7 +129,7 @@ def measure_variance_shift(
 ) -> VarianceShift:
     """Mede a variância da entrada de ``layer`` no modo de treino e no modo de avaliação.
 
-    O modelo passa ``x`` em mini-lotes de ``batch_size`` exemplos duas vezes: uma no modo
+    O modelo passa ``x`` em minilotes de ``batch_size`` exemplos duas vezes: uma no modo
     de treino (numa cópia, para não mexer nas estatísticas acumuladas), com as máscaras do
     dropout sorteadas com ``seed`` (o gerador global do torch é restaurado ao final), e uma
     no modo de avaliação. O modo do modelo é restaurado ao final.
@@ -143,7 +143,7 @@ def measure_variance_shift(
     x : Tensor, shape (N, ...)
         Os dados, no formato que ``model`` recebe.
     batch_size : int
-        Tamanho dos mini-lotes, ≥ 2 (as BN anteriores usam as estatísticas de cada um).
+        Tamanho dos minilotes, ≥ 2 (as BN anteriores usam as estatísticas de cada um).
     seed : int
         Semente das máscaras do dropout.
 
@@ -172,7 +172,7 @@ def measure_variance_shift(
         raise ValueError(f"{where}: `batch_size` deve ser um inteiro ≥ 2; recebido {batch_size!r}.")
     if x.shape[0] % batch_size == 1:
         raise ValueError(
-            f"{where}: com N = {x.shape[0]} e batch_size = {batch_size} o último mini-lote "
+            f"{where}: com N = {x.shape[0]} e batch_size = {batch_size} o último minilote "
             f"teria um só exemplo, o que a BN não aceita no modo de treino; mude `batch_size`."
         )
 
@@ -217,12 +217,12 @@ def recalibrate_without_dropout(model: nn.Module, x: torch.Tensor, batch_size: i
     x : Tensor, shape (N, ...)
         Dados de treino, no formato que o modelo recebe.
     batch_size : int
-        Tamanho dos mini-lotes da recalibração, ≥ 2.
+        Tamanho dos minilotes da recalibração, ≥ 2.
 
     Returns
     -------
     int
-        O número de mini-lotes usados.
+        O número de minilotes usados.
     """
     dropouts = [m for m in model.modules() if isinstance(m, DROPOUT_TYPES)]
     rates = [m.p for m in dropouts]

@@ -101,7 +101,7 @@ def equilibrium_weight_norm(lr: float, weight_decay: float, scale_free_grad_sq) 
     Examples
     --------
     >>> round(equilibrium_weight_norm(0.5, 0.01, 2.0), 4)  # (0,5·2 / 0,01995)^(1/4)
-    2.6612
+    2.6608
     """
     where = "equilibrium_weight_norm"
     lr = _positive(lr, "lr", where)

@@ -16,7 +16,7 @@
 - :mod:`~bnlib.nn.folding`: a fusão da BN de inferência na camada anterior (também em
   qualquer modelo traçável pelo ``torch.fx`` e com ``torch.ao.quantization.fuse_modules``);
 - :mod:`~bnlib.nn.recalibration`: recalcular as estatísticas acumuladas de um modelo;
-- :mod:`~bnlib.nn.ghost`: ``GhostBatchNorm1d``, a BN fantasma de mini-lotes grandes;
+- :mod:`~bnlib.nn.ghost`: ``GhostBatchNorm1d``, a BN fantasma de minilotes grandes;
 - :mod:`~bnlib.nn.sequence`: ``RMSNorm``, ``SequenceLayerNorm`` e ``SequenceBatchNorm``
   para sequências (N, T, D), esta com a opção de ignorar o preenchimento;
 - :mod:`~bnlib.nn.frozen`: ``FrozenBatchNorm1d``/``FrozenBatchNorm2d``, a BN congelada do

@@ -265,11 +265,11 @@ class BatchRenorm2d(_BatchRenorm):
 
 
 class GroupedBatchNorm2d(BatchRenorm2d):
-    """BN comum com estatísticas por grupo de ``group_size`` exemplos do mini-lote.
+    """BN comum com estatísticas por grupo de ``group_size`` exemplos do minilote.
 
-    Simula, num só processo, o treino distribuído sem sincronização: um mini-lote de N
+    Simula, num só processo, o treino distribuído sem sincronização: um minilote de N
     exemplos dividido em ``N / group_size`` processos, cada um normalizando a sua fatia. O
-    gradiente continua sendo o do mini-lote inteiro; só as estatísticas da BN usam
+    gradiente continua sendo o do minilote inteiro; só as estatísticas da BN usam
     ``group_size`` exemplos. É a renormalização com ``rmax = 1`` e ``dmax = 0`` para sempre.
     """
 

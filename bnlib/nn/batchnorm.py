@@ -29,7 +29,7 @@ continua valendo depois do traçado. Duas ferramentas comparam o tipo **exato**
 o que o PyTorch aceita calado: ``num_features`` que não é um inteiro positivo, ``eps`` ≤ 0
 e ``momentum`` fora de [0, 1] no construtor (``ValueError``); uma entrada com número de
 canais diferente de ``num_features`` mesmo sem parâmetros nem estatísticas acumuladas
-(``RuntimeError``); e um mini-lote vazio no treino (``ValueError``). O padrão,
+(``RuntimeError``); e um minilote vazio no treino (``ValueError``). O padrão,
 ``strict=False``, é o comportamento do PyTorch.
 
 Como no PyTorch, valores NaN na entrada não são verificados (isso custaria uma passada a
@@ -75,9 +75,9 @@ def batch_norm(
         Com ``training``, atualizadas no lugar (se dadas); sem, usadas para normalizar.
     weight, bias : Tensor, shape (C,), ou None
     training : bool
-        Normalizar com as estatísticas do mini-lote.
+        Normalizar com as estatísticas do minilote.
     momentum : float
-        Peso do mini-lote na atualização das estatísticas acumuladas.
+        Peso do minilote na atualização das estatísticas acumuladas.
     eps : float
     name : str
         Quem chama, para as mensagens de erro.

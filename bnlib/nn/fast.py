@@ -118,7 +118,7 @@ class BatchNormFunction(torch.autograd.Function):
 
     ``BatchNormFunction.apply(x, weight, bias, running_mean, running_var, use_batch_stats,
     factor, eps)`` devolve ``(y, mean, inv_std)``: a saída e, por canal, em float64, a média
-    e ``1 / sqrt(var + eps)`` usadas (as do mini-lote ou as acumuladas). Os argumentos são
+    e ``1 / sqrt(var + eps)`` usadas (as do minilote ou as acumuladas). Os argumentos são
     os de :func:`bnlib.nn.functional.batch_norm_reference`, já conferidos, todos do mesmo
     dtype de ponto flutuante (as estatísticas acumuladas podem ter outro).
     """

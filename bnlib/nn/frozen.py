@@ -2,7 +2,7 @@
 
 Capítulo: ``book/redes/ajuste_fino``.
 
-No ajuste fino (*fine-tuning*) com mini-lotes minúsculos é comum trocar cada BN por uma
+No ajuste fino (*fine-tuning*) com minilotes minúsculos é comum trocar cada BN por uma
 camada que faz sempre a conta do modo de avaliação, com as estatísticas acumuladas e os
 ``γ``/``β`` do modelo pré-treinado, como a ``FrozenBatchNorm2d`` do torchvision:
 ``model.train()`` não a põe no modo de treino, ela não atualiza nada e não tem parâmetros

@@ -85,7 +85,7 @@ def update_running_stats(
     count: int,
     factor: float,
 ) -> None:
-    """Atualiza, no lugar, as estatísticas acumuladas com as de um mini-lote.
+    """Atualiza, no lugar, as estatísticas acumuladas com as de um minilote.
 
     ``acumulada = (1 - factor) * acumulada + factor * do_lote``, com a variância do lote
     corrigida para não enviesada (multiplicada por ``m / (m - 1)``). A conta é feita em
@@ -95,11 +95,11 @@ def update_running_stats(
     ----------
     running_mean, running_var : Tensor, shape (C,)
     mean, var : Tensor, C valores
-        Média e variância enviesada do mini-lote (qualquer shape com C elementos).
+        Média e variância enviesada do minilote (qualquer shape com C elementos).
     count : int
-        m, os valores por canal do mini-lote; precisa ser ≥ 2 (quem chama confere).
+        m, os valores por canal do minilote; precisa ser ≥ 2 (quem chama confere).
     factor : float
-        O ``momentum``, ou ``1 / k`` no k-ésimo mini-lote para a média simples.
+        O ``momentum``, ou ``1 / k`` no k-ésimo minilote para a média simples.
     """
     mean64 = mean.detach().reshape(-1).to(torch.float64)
     unbiased64 = var.detach().reshape(-1).to(torch.float64) * (count / (count - 1))
@@ -157,7 +157,7 @@ def batch_norm_reference(
     use_batch_stats : bool
         ``True`` no treino (e na avaliação sem estatísticas acumuladas).
     factor : float
-        Peso do mini-lote na atualização das estatísticas acumuladas.
+        Peso do minilote na atualização das estatísticas acumuladas.
     eps : float
 
     Returns

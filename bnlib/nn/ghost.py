@@ -2,10 +2,10 @@
 
 Capítulo: ``book/interacoes/covariaveis``.
 
-Com mini-lotes grandes, as estatísticas da BN ficam quase sem ruído. A BN fantasma divide o
-mini-lote de N exemplos em ``N / ghost_size`` mini-lotes "fantasmas" de ``ghost_size``
+Com minilotes grandes, as estatísticas da BN ficam quase sem ruído. A BN fantasma divide o
+minilote de N exemplos em ``N / ghost_size`` minilotes "fantasmas" de ``ghost_size``
 exemplos consecutivos e normaliza cada um com as suas próprias média e variância, como se
-fossem mini-lotes pequenos; o gradiente continua sendo o do mini-lote inteiro. Na avaliação
+fossem minilotes pequenos; o gradiente continua sendo o do minilote inteiro. Na avaliação
 ela é uma BN comum, com as estatísticas acumuladas.
 
 A conta é a de :class:`bnlib.nn.alternatives.BatchRenorm1d` com ``group_size = ghost_size``
@@ -32,14 +32,14 @@ from bnlib.nn.alternatives import BatchRenorm1d
 
 
 class GhostBatchNorm1d(BatchRenorm1d):
-    """BN com estatísticas por mini-lote fantasma de ``ghost_size`` exemplos.
+    """BN com estatísticas por minilote fantasma de ``ghost_size`` exemplos.
 
     Parameters
     ----------
     num_features : int
         C, o número de atributos da entrada (N, C) ou (N, C, L).
     ghost_size : int
-        Exemplos de cada mini-lote fantasma; o tamanho do lote de treino deve ser múltiplo
+        Exemplos de cada minilote fantasma; o tamanho do lote de treino deve ser múltiplo
         dele. Com ``ghost_size`` igual ao lote, é a BN comum.
     eps, momentum : float
         Como em ``torch.nn.BatchNorm1d``.
@@ -56,7 +56,7 @@ class GhostBatchNorm1d(BatchRenorm1d):
         if isinstance(ghost_size, bool) or not isinstance(ghost_size, int) or ghost_size < 2:
             raise ValueError(
                 f"GhostBatchNorm1d: `ghost_size` deve ser um inteiro ≥ 2 (exemplos de cada "
-                f"mini-lote fantasma; com 1 não há variância); recebido {ghost_size!r}."
+                f"minilote fantasma; com 1 não há variância); recebido {ghost_size!r}."
             )
         super().__init__(
             num_features, eps, momentum, rmax=1.0, dmax=0.0, warmup_steps=0, group_size=ghost_size
@@ -73,7 +73,7 @@ class GhostBatchNorm1d(BatchRenorm1d):
 
     @property
     def ghost_size(self) -> int:
-        """O tamanho de cada mini-lote fantasma."""
+        """O tamanho de cada minilote fantasma."""
         return self.group_size
 
     def extra_repr(self) -> str:

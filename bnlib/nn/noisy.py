@@ -11,7 +11,7 @@ from bnlib.nn.validation import shape_text
 class NoisyBatchNorm1d(BatchNorm1d):
     """:class:`bnlib.nn.BatchNorm1d` seguida de ruído que muda a cada passo (só no treino).
 
-    Depois da BN, cada ativação ``a`` do mini-lote vira ``s * a + m``. A cada chamada (um
+    Depois da BN, cada ativação ``a`` do minilote vira ``s * a + m``. A cada chamada (um
     passo de treino), para cada atributo ``j`` sorteiam-se ``mu_j ~ U(-mean_range,
     mean_range)`` e ``sigma_j ~ U(1, scale_max)``; depois, para cada exemplo ``i``,
     ``m_ij ~ U(mu_j - mean_jitter, mu_j + mean_jitter)`` e ``s_ij ~ N(sigma_j,

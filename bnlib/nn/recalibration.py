@@ -1,9 +1,9 @@
 """Recalcular as estatísticas de população de todas as camadas BN de um modelo.
 
 As estatísticas acumuladas são médias móveis exponenciais tiradas **durante** o treino,
-quando os pesos ainda mudavam: os mini-lotes antigos foram vistos por uma rede diferente
+quando os pesos ainda mudavam: os minilotes antigos foram vistos por uma rede diferente
 da final. Recalibrar é passar de novo pelos dados com os pesos finais e tirar a média
-simples (``momentum=None``) das estatísticas de todos os mini-lotes, como no algoritmo 2 de
+simples (``momentum=None``) das estatísticas de todos os minilotes, como no algoritmo 2 de
 Ioffe e Szegedy (2015). Faz o mesmo que ``torch.optim.swa_utils.update_bn``.
 """
 
@@ -26,13 +26,13 @@ def recalibrate_batchnorm(
     x: torch.Tensor,
     batch_size: int = 256,
 ) -> int:
-    """Substitui as estatísticas acumuladas de toda BN pela média sobre os mini-lotes de ``x``.
+    """Substitui as estatísticas acumuladas de toda BN pela média sobre os minilotes de ``x``.
 
     Para cada camada BN: zera as estatísticas, usa ``momentum=None`` (média simples, peso
-    ``1/k`` no k-ésimo lote), passa ``x`` pelo modelo no modo de treino em mini-lotes de
+    ``1/k`` no k-ésimo lote), passa ``x`` pelo modelo no modo de treino em minilotes de
     ``batch_size`` exemplos, na ordem dada, e restaura o ``momentum`` e o modo originais.
     Os pesos não mudam (sem gradientes). A média acumulada de cada camada fica igual à
-    média das médias dos mini-lotes; a variância, à média das variâncias não enviesadas.
+    média das médias dos minilotes; a variância, à média das variâncias não enviesadas.
 
     Parameters
     ----------
@@ -41,12 +41,12 @@ def recalibrate_batchnorm(
     x : Tensor, shape (N, ...)
         Dados de treino, no formato que o modelo recebe.
     batch_size : int
-        Tamanho dos mini-lotes, ≥ 2. O último mini-lote pode ser menor (mas não de 1).
+        Tamanho dos minilotes, ≥ 2. O último minilote pode ser menor (mas não de 1).
 
     Returns
     -------
     int
-        O número de mini-lotes usados.
+        O número de minilotes usados.
     """
     where = "recalibrate_batchnorm"
     if not isinstance(x, torch.Tensor) or x.dim() < 2:
@@ -69,7 +69,7 @@ def recalibrate_batchnorm(
     n = x.shape[0]
     if n % batch_size == 1:
         raise ValueError(
-            f"{where}: com N = {n} e batch_size = {batch_size} o último mini-lote teria um "
+            f"{where}: com N = {n} e batch_size = {batch_size} o último minilote teria um "
             f"só exemplo, o que a BN não aceita no modo de treino; mude `batch_size`."
         )
     momenta = [m.momentum for m in layers]

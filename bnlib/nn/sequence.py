@@ -1,7 +1,7 @@
 """Normalizações para sequências (N, T, D), escritas do zero: RMS, camada e lote com máscara.
 
 Numa sequência cada exemplo tem T posições (*tokens*) de D atributos, e as sequências de um
-mini-lote costumam ter comprimentos diferentes: as mais curtas são completadas com
+minilote costumam ter comprimentos diferentes: as mais curtas são completadas com
 preenchimento (*padding*) até o comprimento da maior. As três camadas aqui normalizam o
 último eixo (D) ou cada atributo, e recebem uma máscara ``mask`` de shape (N, T), verdadeira
 nas posições reais:
@@ -13,7 +13,7 @@ nas posições reais:
   :class:`bnlib.nn.alternatives.LayerNorm` aplicada a cada vetor do último eixo; dá as mesmas
   saídas que ``torch.nn.LayerNorm(D)``;
 - ``SequenceBatchNorm``: :class:`bnlib.nn.batchnorm.BatchNorm1d` com as estatísticas de
-  cada atributo sobre todas as posições de todas as sequências do mini-lote, ou, com
+  cada atributo sobre todas as posições de todas as sequências do minilote, ou, com
   ``ignore_padding=True``, só sobre as posições reais.
 
 As duas primeiras ignoram a máscara: cada posição é normalizada sozinha, e o preenchimento
@@ -159,7 +159,7 @@ class SequenceBatchNorm(BatchNorm1d):
         if self.training and count < 2:
             raise ValueError(
                 f"{name}: no modo de treino é preciso mais de uma posição (real) no "
-                f"mini-lote para estimar a variância de cada atributo; a entrada tem shape "
+                f"minilote para estimar a variância de cada atributo; a entrada tem shape "
                 f"{tuple(x.shape)}, com {count} posição(ões). Na geração, um símbolo por "
                 f"vez, use as estatísticas acumuladas: `model.eval()`."
             )

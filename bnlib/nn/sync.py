@@ -1,12 +1,12 @@
 """Normalização em lote sincronizada (*synchronized BN*) sobre ``torch.distributed``.
 
 No treino com paralelismo de dados (*data parallel*) cada processo (*worker*) recebe uma
-fatia do mini-lote. Uma BN comum em cada processo só vê a sua fatia; a BN sincronizada soma,
+fatia do minilote. Uma BN comum em cada processo só vê a sua fatia; a BN sincronizada soma,
 entre todos os processos, as somas locais e as somas dos quadrados por canal (um
-*all-reduce*), de modo que a média e a variância são as do mini-lote inteiro. Na
+*all-reduce*), de modo que a média e a variância são as do minilote inteiro. Na
 retropropagação as duas somas de que o gradiente precisa (``Σ dy`` e ``Σ dy · x_hat``)
 também são somadas entre os processos: só assim o gradiente em relação a ``x`` é o mesmo
-de um processo único com o mini-lote inteiro.
+de um processo único com o minilote inteiro.
 
 A normalização, a forma fechada do gradiente e a atualização das estatísticas acumuladas são
 as de :mod:`bnlib.nn.functional`; só as somas entre processos são daqui. Fora de um grupo

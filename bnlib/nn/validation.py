@@ -50,16 +50,16 @@ def check_input_dims(x: Tensor, allowed: list[int], layouts: str, name: str) -> 
 
 
 def verify_batch_size(x: Tensor, name: str, strict: bool = False) -> None:
-    """``ValueError`` se cada canal tem um valor só: a variância do mini-lote não existe.
+    """``ValueError`` se cada canal tem um valor só: a variância do minilote não existe.
 
-    Com ``strict``, também um mini-lote vazio (o PyTorch devolve uma saída vazia).
+    Com ``strict``, também um minilote vazio (o PyTorch devolve uma saída vazia).
     """
     count = values_count(x)
     if count == 1 or (strict and count < 2):
         raise ValueError(
-            f"{name}: com as estatísticas do mini-lote (no modo de treino, ou sem estatísticas "
+            f"{name}: com as estatísticas do minilote (no modo de treino, ou sem estatísticas "
             f"acumuladas) é preciso mais de um valor por canal para estimar a variância; a "
-            f"entrada tem shape {shape_text(x)}. Use mini-lotes com mais de um exemplo ou, "
+            f"entrada tem shape {shape_text(x)}. Use minilotes com mais de um exemplo ou, "
             f"para a inferência, chame `model.eval()`."
         )
 
@@ -73,11 +73,11 @@ def values_count(x: Tensor) -> int:
 
 
 def check_eps(eps: float, training: bool, name: str) -> None:
-    """``eps`` > 0 para normalizar com as estatísticas do mini-lote, ≥ 0 com as acumuladas."""
+    """``eps`` > 0 para normalizar com as estatísticas do minilote, ≥ 0 com as acumuladas."""
     if training and eps <= 0.0:
         raise ValueError(
             f"{name}: `eps` deve ser positivo quando a camada usa as estatísticas do "
-            f"mini-lote (ele é somado à variância, que pode ser zero, antes da raiz); "
+            f"minilote (ele é somado à variância, que pode ser zero, antes da raiz); "
             f"recebido {eps}."
         )
     if eps < 0.0:
