@@ -31,8 +31,9 @@ def recalibrate_batchnorm(
     Para cada camada BN: zera as estatísticas, usa ``momentum=None`` (média simples, peso
     ``1/k`` no k-ésimo lote), passa ``x`` pelo modelo no modo de treino em minilotes de
     ``batch_size`` exemplos, na ordem dada, e restaura o ``momentum`` e o modo originais.
-    Os pesos não mudam (sem gradientes). A média acumulada de cada camada fica igual à
-    média das médias dos minilotes; a variância, à média das variâncias não enviesadas.
+    Os pesos não mudam (sem gradientes). O ``running_mean`` de cada camada fica igual à
+    média simples das médias dos minilotes; o ``running_var``, à média simples das
+    variâncias não enviesadas.
 
     Parameters
     ----------
