@@ -58,7 +58,7 @@ class AuthorYearLabelStyle(BaseLabelStyle):
     @staticmethod
     def _label(entry) -> str:
         people = entry.persons.get("author") or entry.persons.get("editor") or []
-        surnames = [" ".join(person.last_names) for person in people]
+        surnames = [" ".join(person.prelast_names + person.last_names) for person in people]
         if len(surnames) >= 3:
             who = f"{surnames[0]} et al."
         else:
