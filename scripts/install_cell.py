@@ -55,12 +55,15 @@ if importlib.util.find_spec("bnlib") is None:
     copies = [p for p in (here, *here.parents) if (p / "bnlib").is_dir()]
 """
 WITH_URL = """\
-    source = os.environ.get("BNLIB_SOURCE") or (
-        str(copies[0]) if copies else "git+{url}"
-    )
+    source = os.environ.get("BNLIB_SOURCE")
+    if source is None:
+        book_repository = "git+{url}"
+        source = str(copies[0]) if copies else book_repository
 """
 WITHOUT_URL = """\
-    source = os.environ.get("BNLIB_SOURCE") or (str(copies[0]) if copies else None)
+    source = os.environ.get("BNLIB_SOURCE")
+    if source is None and copies:
+        source = str(copies[0])
     if source is None:
         raise ModuleNotFoundError(
             "A bnlib não está instalada e o endereço do repositório do livro não foi "
