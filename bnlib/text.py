@@ -4,12 +4,15 @@ from __future__ import annotations
 
 
 def format_number(value: float, digits: int = 2) -> str:
-    """Formata ``value`` com vírgula decimal e ponto de milhar, como em pt-BR.
+    """Formata ``value`` com vírgula decimal e espaço entre os milhares, como em pt-BR.
+
+    O espaço é o não separável (U+00A0), para que o número não se parta no fim da linha;
+    é a mesma grafia do texto do livro ("10 000 imagens").
 
     Examples
     --------
     >>> format_number(1234.5678, 2)
-    '1.234,57'
+    '1\xa0234,57'
     >>> format_number(3e-7, 1)
     '3,0 × 10⁻⁷'
     """
@@ -19,7 +22,7 @@ def format_number(value: float, digits: int = 2) -> str:
         superscript = str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
         return f"{mantissa.replace('.', ',')} × 10{superscript}"
     text = f"{value:,.{digits}f}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text.replace(",", "\u00a0").replace(".", ",")
 
 
 def glue_number(name: str, value: float, digits: int = 2) -> None:
