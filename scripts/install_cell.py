@@ -33,50 +33,13 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notebook_cache import toc_notebooks  # noqa: E402
 
+from bnlib.kit import install_cell  # noqa: E402
+from bnlib.kit.install_cell import CELL_TAGS  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-#: A marca que identifica a célula (e a esconde da página).
-CELL_TAGS = ["remove-cell", "install-bnlib"]
 #: Os trabalhos do professor; as versões do aluno são geradas a partir deles.
 ASSIGNMENT_SOURCES = "trabalhos/fontes"
 ASSIGNMENT_STUDENTS = "trabalhos/alunos"
-
-HEADER = """\
-# Prepara o ambiente: instala a bnlib, a biblioteca do livro, só se ela faltar
-# (no Colab, por exemplo). Origem: BNLIB_SOURCE, se definida (um arquivo .whl);
-# senão, a cópia do repositório em que o caderno está; senão, o repositório do livro.
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-if importlib.util.find_spec("bnlib") is None:
-    here = Path.cwd().resolve()
-    copies = [p for p in (here, *here.parents) if (p / "bnlib").is_dir()]
-"""
-WITH_URL = """\
-    source = os.environ.get("BNLIB_SOURCE")
-    if source is None:
-        book_repository = "git+{url}"
-        source = str(copies[0]) if copies else book_repository
-"""
-WITHOUT_URL = """\
-    source = os.environ.get("BNLIB_SOURCE")
-    if source is None and copies:
-        source = str(copies[0])
-    if source is None:
-        raise ModuleNotFoundError(
-            "A bnlib não está instalada e o endereço do repositório do livro não foi "
-            "configurado: defina BNLIB_SOURCE (um arquivo .whl ou uma pasta da bnlib)."
-        )
-"""
-FOOTER = """\
-    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, source], check=True)
-    # O MNIST do livro vem dentro deste pacote (só o arquivo de dados é lido).
-    subprocess.run([*pip, "--no-deps", "{mnist}"], check=True)
-    importlib.invalidate_caches()
-"""
 
 
 def repository_url(root: Path = ROOT) -> str | None:
@@ -96,9 +59,7 @@ def mnist_requirement(root: Path = ROOT) -> str:
 
 def cell_source(root: Path = ROOT) -> str:
     """O código da célula de instalação, para o endereço configurado agora."""
-    url = repository_url(root)
-    middle = WITH_URL.format(url=url) if url else WITHOUT_URL
-    return (HEADER + middle + FOOTER.format(mnist=mnist_requirement(root))).rstrip("\n")
+    return install_cell.cell_source(repository_url(root), mnist_requirement(root))
 
 
 def notebooks(root: Path = ROOT, students: bool = False) -> list[Path]:

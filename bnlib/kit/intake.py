@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bnlib.kit.install_cell import is_unchanged_install_cell
 from bnlib.kit.registry import ASSIGNMENTS
 
 MAX_NOTEBOOK_BYTES = 100 * 2**20
@@ -138,6 +139,10 @@ def rebuild(data: dict, warnings: list[str]) -> dict:
             continue  # célula só do professor
         new = {"cell_type": kind, "id": f"c{index}", "metadata": {}}
         new["source"] = cell_text(cell.get("source"), index, warnings)
+        if is_unchanged_install_cell(cell):
+            # A célula que instala a bnlib, como o aluno a recebeu: na correção a bnlib já
+            # está lá, e a célula (que chama subprocess) não é executada nem examinada.
+            new["source"] = "# célula de instalação da bnlib: não é executada na correção"
         if kind == "code":
             new.update(outputs=[], execution_count=None)
         cells.append(new)

@@ -194,11 +194,13 @@ def bwrap_command(runtime: Path, limits: Limits) -> list[str]:
         "--die-with-parent",
         "--new-session",
         *namespace_args(),
+        # O /tmp próprio vem antes das montagens do sistema: um Python (ou venv) que more
+        # em /tmp, montado depois, fica visível por cima dele.
+        "--size", tmp_bytes, "--perms", "1777", "--tmpfs", "/tmp",
         *system_mounts(),
         *bind(str(runtime), RUNTIME_MOUNT, set()),
         "--proc", "/proc",
         "--dev", "/dev",
-        "--size", tmp_bytes, "--perms", "1777", "--tmpfs", "/tmp",
         "--size", tmp_bytes, "--perms", "1777", "--tmpfs", "/dev/shm",
         "--chdir", "/tmp",
         "--clearenv",
