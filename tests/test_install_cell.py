@@ -140,3 +140,19 @@ def test_the_cell_installs_bnlib_from_a_local_wheel(tmp_path):
     # Com a bnlib instalada, a célula não instala nada (a origem nem é consultada).
     again = subprocess.run(run, cwd=workdir, env=environment | {"BNLIB_SOURCE": "/nao/existe.whl"})
     assert again.returncode == 0
+
+
+def test_grading_skips_only_the_unchanged_install_cell():
+    """Na correção, a célula sem mudança vira comentário; com uma linha a mais, fica como está."""
+    from bnlib.kit.install_cell import CELL_TAGS
+    from bnlib.kit.intake import rebuild
+
+    source = install_cell.cell_source()
+    altered = source + "\nsubprocess.run(['ls'])"
+    cells = [
+        {"cell_type": "code", "metadata": {"tags": CELL_TAGS}, "source": text}
+        for text in (source, altered)
+    ]
+    rebuilt = rebuild({"cells": cells}, [])["cells"]
+    assert "subprocess" not in rebuilt[0]["source"]
+    assert rebuilt[1]["source"] == altered
