@@ -9,7 +9,8 @@
 * **Busca sem acentos**: o índice e a consulta passam pela mesma dobra de acentos antes do
   radical (*stemming*) do português: "variancia" acha o que "variância" acha. Os trechos
   mostrados nos resultados trocam o TeX cru (``\\(\\mu\\)``) por texto (``ptbr.js``).
-* No celular, as linhas longas de código quebram em vez de sumir (``ptbr.css``).
+* As linhas longas de código e de saída quebram em vez de passar da coluna, e as tabelas
+  cabem no celular (``ptbr.css``).
 * Sem a página "Proof Index" do sphinx-proof (índices de domínio desligados); um ícone
   (``book/_static/favicon.svg``) e uma página 404 em português (sphinx-notfound-page).
 * **PDF**: se ``make pdf`` já gerou ``_build/pdf/<nome>.pdf``, o botão ".pdf" de cada página
